@@ -1,0 +1,102 @@
+package portal
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// Scope is the set of objects a caller may read. The store turns it into a SQL predicate so
+// that every list, detail and count query applies the same tenant rule.
+type Scope struct {
+	// All is true for roles that read everything (cp-admin, cp-support).
+	All bool
+	// UserID restricts reads to projects the user is assigned to, the customers owning those
+	// projects and the partners linked to them. Used only when All is false.
+	UserID uuid.UUID
+}
+
+// Key is the position of a row in a list ordered by (Name, ID): the keyset a cursor encodes.
+type Key struct {
+	Name string
+	ID   uuid.UUID
+}
+
+// ListParams selects one page of a list ordered by (Name, ID).
+type ListParams struct {
+	// Limit is the page size the store must return at most (the service asks for one more
+	// than it shows, to know whether a next page exists).
+	Limit int
+	// After, when set, starts the page after this key.
+	After *Key
+	// Query, when not empty, keeps rows whose name or number contains it, case-insensitively.
+	Query string
+}
+
+// ProjectFilter narrows a project list.
+type ProjectFilter struct {
+	ListParams
+	CustomerID *uuid.UUID
+}
+
+// Store is what the portal needs from its database. Implementations translate their errors
+// into *Error: a missing row is NotFound, a duplicate unique value is Conflict naming the field,
+// a row still referenced is Conflict.
+type Store interface {
+	// Ping reports whether the database is reachable and migrated.
+	Ping(ctx context.Context) error
+
+	CreateCustomer(ctx context.Context, c *Customer) error
+	GetCustomer(ctx context.Context, scope Scope, id uuid.UUID) (*Customer, error)
+	ListCustomers(ctx context.Context, scope Scope, p ListParams) ([]Customer, error)
+	// UpdateCustomer loads the customer in a transaction, applies fn, and saves it with its
+	// version incremented. fn's error aborts the update and is returned as is.
+	UpdateCustomer(ctx context.Context, id uuid.UUID, fn func(*Customer) error) (*Customer, error)
+	// DeleteCustomer fails with Conflict while the customer still has projects.
+	DeleteCustomer(ctx context.Context, id uuid.UUID) error
+
+	CreatePartner(ctx context.Context, p *Partner) error
+	GetPartner(ctx context.Context, scope Scope, id uuid.UUID) (*Partner, error)
+	ListPartners(ctx context.Context, scope Scope, p ListParams) ([]Partner, error)
+	UpdatePartner(ctx context.Context, id uuid.UUID, fn func(*Partner) error) (*Partner, error)
+	// DeletePartner fails with Conflict while the partner is still linked to projects.
+	DeletePartner(ctx context.Context, id uuid.UUID) error
+
+	// CreateProject fails with Invalid (field customerId) when the customer does not exist.
+	CreateProject(ctx context.Context, p *Project) error
+	GetProject(ctx context.Context, scope Scope, id uuid.UUID) (*Project, error)
+	ListProjects(ctx context.Context, scope Scope, f ProjectFilter) ([]Project, error)
+	UpdateProject(ctx context.Context, id uuid.UUID, fn func(*Project) error) (*Project, error)
+	// DeleteProject removes the project with its user assignments and partner links.
+	DeleteProject(ctx context.Context, id uuid.UUID) error
+
+	// AssignUser assigns a user to a project; created is false when it already was.
+	AssignUser(ctx context.Context, projectID, userID uuid.UUID) (created bool, err error)
+	// UnassignUser fails with NotFound when the user is not assigned to the project.
+	UnassignUser(ctx context.Context, projectID, userID uuid.UUID) error
+	// ListProjectUsers lists a project's users ordered by (Username, ID); Key.Name is the username.
+	ListProjectUsers(ctx context.Context, projectID uuid.UUID, p ListParams) ([]User, error)
+
+	// LinkPartner links a partner to a project; created is false when it already was.
+	LinkPartner(ctx context.Context, projectID, partnerID uuid.UUID) (created bool, err error)
+	// UnlinkPartner fails with NotFound when the partner is not linked to the project.
+	UnlinkPartner(ctx context.Context, projectID, partnerID uuid.UUID) error
+	ListProjectPartners(ctx context.Context, projectID uuid.UUID, p ListParams) ([]Partner, error)
+
+	// UpsertUser creates the user with this subject or refreshes its username and email, and
+	// returns the stored row. Usernames are unique: when another subject still holds this
+	// username (the identity provider recreated or renamed a user), that older row's username
+	// becomes its subject, since the token just verified is the authority.
+	UpsertUser(ctx context.Context, u User) (*User, error)
+	GetUser(ctx context.Context, id uuid.UUID) (*User, error)
+	GetUserByUsername(ctx context.Context, username string) (*User, error)
+}
+
+// AccountStore keeps the built-in identity provider's accounts.
+type AccountStore interface {
+	// CreateAccount fails with Conflict (field username or email) on a duplicate.
+	CreateAccount(ctx context.Context, a *Account) error
+	GetAccountByUsername(ctx context.Context, username string) (*Account, error)
+	GetAccountBySubject(ctx context.Context, subject string) (*Account, error)
+	CountAccounts(ctx context.Context) (int64, error)
+}
