@@ -1,0 +1,159 @@
+// Package config reads the portal's configuration from PORTAL_* environment variables and
+// checks it at start, so that a mistake stops the server with a message instead of surfacing
+// on the first request.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Config is the whole configuration of the server.
+type Config struct {
+	Addr         string
+	DataDir      string
+	DatabaseURL  string
+	PublicURL    string
+	OIDCIssuer   string
+	OIDCClientID string
+	AdminUser    string
+	AdminPass    string
+	LogLevel     slog.Level
+	MaxBodyBytes int64
+	Shutdown     time.Duration
+}
+
+// Var documents one environment variable; Vars is the reference `portal config` prints and the
+// README's configuration table mirrors.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every variable Load reads, in the order the reference shows them.
+var Vars = []Var{
+	{"PORTAL_ADDR", ":8080", "Address the HTTP server listens on."},
+	{"PORTAL_DATA_DIR", "./portal-data", "Directory for the embedded SQLite database and the built-in issuer's signing key."},
+	{"PORTAL_DATABASE_URL", "", "PostgreSQL URL (postgres://user:pass@host:5432/db?sslmode=...). Empty: SQLite in PORTAL_DATA_DIR."},
+	{"PORTAL_PUBLIC_URL", "", "External base URL of the portal (https://portal.example.com). Empty: http://localhost:<port>. The built-in issuer is <PORTAL_PUBLIC_URL>/realms/portal."},
+	{"PORTAL_OIDC_ISSUER_URL", "", "Keycloak realm URL (https://kc.example.com/realms/acme). Empty: the built-in identity provider."},
+	{"PORTAL_OIDC_CLIENT_ID", "customer-portal", "Client whose roles (cp-admin, cp-support, cp-partner, cp-customer) the portal reads; tokens must name it in aud or azp."},
+	{"PORTAL_BOOTSTRAP_ADMIN_USERNAME", "admin", "Built-in identity only: the cp-admin account created on first start."},
+	{"PORTAL_BOOTSTRAP_ADMIN_PASSWORD", "", "Built-in identity only: its password. Empty: a random one, printed once to the log."},
+	{"PORTAL_LOG_LEVEL", "info", "debug, info, warn or error. Logs are JSON lines on standard output."},
+	{"PORTAL_MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."},
+	{"PORTAL_SHUTDOWN_TIMEOUT", "15s", "How long in-flight requests may take to finish on shutdown."},
+}
+
+// Load reads and validates the configuration; its error lists every problem found.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	c := Config{
+		Addr:         get("PORTAL_ADDR"),
+		DataDir:      get("PORTAL_DATA_DIR"),
+		DatabaseURL:  get("PORTAL_DATABASE_URL"),
+		PublicURL:    strings.TrimRight(get("PORTAL_PUBLIC_URL"), "/"),
+		OIDCIssuer:   strings.TrimRight(get("PORTAL_OIDC_ISSUER_URL"), "/"),
+		OIDCClientID: get("PORTAL_OIDC_CLIENT_ID"),
+		AdminUser:    get("PORTAL_BOOTSTRAP_ADMIN_USERNAME"),
+		AdminPass:    getenv("PORTAL_BOOTSTRAP_ADMIN_PASSWORD"),
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("PORTAL_ADDR", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			bad("PORTAL_DATABASE_URL", "must be a PostgreSQL URL such as postgres://portal:secret@db:5432/portal?sslmode=require")
+		}
+	}
+	if c.PublicURL != "" {
+		if err := httpURL(c.PublicURL); err != nil {
+			bad("PORTAL_PUBLIC_URL", "%v", err)
+		}
+	}
+	if c.OIDCIssuer != "" {
+		if err := httpURL(c.OIDCIssuer); err != nil {
+			bad("PORTAL_OIDC_ISSUER_URL", "%v", err)
+		} else if !strings.Contains(c.OIDCIssuer, "/realms/") {
+			bad("PORTAL_OIDC_ISSUER_URL", "must be a Keycloak realm URL ending in /realms/<realm>, got %q", c.OIDCIssuer)
+		}
+	}
+	if c.OIDCClientID == "" {
+		bad("PORTAL_OIDC_CLIENT_ID", "must not be empty")
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("PORTAL_LOG_LEVEL"))); err != nil {
+		bad("PORTAL_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	n, err := strconv.ParseInt(get("PORTAL_MAX_BODY_BYTES"), 10, 64)
+	if err != nil || n < 1024 {
+		bad("PORTAL_MAX_BODY_BYTES", "must be a whole number of bytes, at least 1024")
+	}
+	c.MaxBodyBytes = n
+	d, err := time.ParseDuration(get("PORTAL_SHUTDOWN_TIMEOUT"))
+	if err != nil || d <= 0 {
+		bad("PORTAL_SHUTDOWN_TIMEOUT", "must be a positive duration such as 15s")
+	}
+	c.Shutdown = d
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
+	}
+	return c, nil
+}
+
+// Builtin reports whether the portal runs its own identity provider.
+func (c Config) Builtin() bool { return c.OIDCIssuer == "" }
+
+func httpURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	return nil
+}
+
+func joinLines(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "\n  "))
+}
+
+// WriteReference prints the variables with their defaults and meaning.
+func WriteReference(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	for _, v := range Vars {
+		def := v.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, def, v.Help)
+	}
+	return tw.Flush()
+}

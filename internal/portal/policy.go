@@ -1,0 +1,47 @@
+package portal
+
+import "context"
+
+// Permissions says what a caller may do. It is the one authorization policy of the portal:
+// services consult it, /me reports it, and Scope derives from it.
+type Permissions struct {
+	// ReadAll: reads every customer, partner and project (cp-admin, cp-support).
+	ReadAll bool
+	// ViewNotes: receives internal notes (cp-admin, cp-support).
+	ViewNotes         bool
+	ManageCustomers   bool
+	ManagePartners    bool
+	ManageProjects    bool
+	ManageAssignments bool
+}
+
+// PermissionsOf derives a principal's permissions from its roles.
+func PermissionsOf(p Principal) Permissions {
+	admin := p.Has(RoleAdmin)
+	staff := admin || p.Has(RoleSupport)
+	return Permissions{
+		ReadAll:           staff,
+		ViewNotes:         staff,
+		ManageCustomers:   admin,
+		ManagePartners:    admin,
+		ManageProjects:    admin,
+		ManageAssignments: admin,
+	}
+}
+
+// ScopeOf is the set of objects the caller may read.
+func ScopeOf(c Caller) Scope {
+	if PermissionsOf(c.Principal).ReadAll {
+		return Scope{All: true}
+	}
+	return Scope{UserID: c.UserID}
+}
+
+// callerFrom returns the authenticated caller or an Unauthenticated error.
+func callerFrom(ctx context.Context) (Caller, Permissions, error) {
+	c, ok := CallerFrom(ctx)
+	if !ok {
+		return Caller{}, Permissions{}, Errorf(Unauthenticated, "authentication required")
+	}
+	return c, PermissionsOf(c.Principal), nil
+}
