@@ -1,0 +1,245 @@
+package store
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/customer-portal/portal/internal/portal"
+)
+
+func projectOp(context string, p *portal.Project) op {
+	o := op{context: context, notFound: "project not found"}
+	if p != nil {
+		o.values = map[string]string{"jsmOrganizationId": p.JSMOrganizationID}
+		// The only foreign key a project row holds is its customer.
+		customerID := p.CustomerID
+		o.foreignKey = func() error {
+			return portal.FieldErrorf(portal.Invalid, "customerId", "customer %s does not exist", customerID)
+		}
+	}
+	return o
+}
+
+// CreateProject stores a new project of an existing customer; it sets p's ID (when zero),
+// Version and timestamps.
+func (db *DB) CreateProject(ctx context.Context, p *portal.Project) error {
+	id, err := newID(p.ID)
+	if err != nil {
+		return err
+	}
+	now := db.clock()
+	row := projectFrom(p)
+	row.ID, row.Version, row.CreatedAt, row.UpdatedAt = id, 1, now, now
+	if err := db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
+		return translate(err, projectOp("create project", p))
+	}
+	*p = row.entity()
+	return nil
+}
+
+// GetProject returns the project with this id if the scope may see it.
+func (db *DB) GetProject(ctx context.Context, scope portal.Scope, id uuid.UUID) (*portal.Project, error) {
+	var row projectRow
+	err := db.gorm.WithContext(ctx).Scopes(projectScope(scope)).
+		Where("projects.id = ?", id).Take(&row).Error
+	if err != nil {
+		return nil, translate(err, projectOp("get project", nil))
+	}
+	p := row.entity()
+	return &p, nil
+}
+
+// ListProjects returns one page of the projects the scope may see, ordered by (name, id),
+// optionally of one customer; Query matches the name. It is one statement.
+func (db *DB) ListProjects(ctx context.Context, scope portal.Scope, f portal.ProjectFilter) ([]portal.Project, error) {
+	if err := checkLimit(f.ListParams); err != nil {
+		return nil, err
+	}
+	var rows []projectRow
+	if err := projectsPage(db.gorm.WithContext(ctx), scope, f).Find(&rows).Error; err != nil {
+		return nil, translate(err, projectOp("list projects", nil))
+	}
+	out := make([]portal.Project, len(rows))
+	for i := range rows {
+		out[i] = rows[i].entity()
+	}
+	return out, nil
+}
+
+// projectsPage builds the query of ListProjects on tx (tests EXPLAIN it through a DryRun
+// session, so that the plan they check is the plan of the statement the store sends).
+func projectsPage(tx *gorm.DB, scope portal.Scope, f portal.ProjectFilter) *gorm.DB {
+	tx = tx.Model(&projectRow{}).Scopes(projectScope(scope))
+	if f.CustomerID != nil {
+		tx = tx.Where("projects.customer_id = ?", *f.CustomerID)
+	}
+	return tx.Scopes(keyset(f.ListParams, "projects.name", "projects.id", "projects.name"))
+}
+
+// UpdateProject applies fn to the stored project and saves it with its version incremented,
+// in one transaction. fn may move the project to another existing customer. A nil Notes after
+// fn keeps the stored notes.
+func (db *DB) UpdateProject(ctx context.Context, id uuid.UUID, fn func(*portal.Project) error) (*portal.Project, error) {
+	var (
+		out   portal.Project
+		fnErr error
+	)
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row projectRow
+		if err := db.forUpdate(tx).Where("id = ?", id).Take(&row).Error; err != nil {
+			return err
+		}
+		p := row.entity()
+		if fnErr = fn(&p); fnErr != nil {
+			return fnErr
+		}
+		if p.Notes == nil {
+			p.Notes = &row.Notes
+		}
+		next := projectFrom(&p)
+		next.ID, next.Version, next.CreatedAt, next.UpdatedAt = row.ID, row.Version+1, row.CreatedAt, db.clock()
+		res := tx.Model(&projectRow{}).Where("id = ?", id).Updates(map[string]any{
+			"customer_id": next.CustomerID, "name": next.Name, "description": next.Description,
+			"jsm_organization_id": next.JSMOrganizationID,
+			"contact_name":        next.ContactName, "contact_phone": next.ContactPhone,
+			"contact_email": next.ContactEmail, "notes": next.Notes,
+			"version": next.Version, "updated_at": next.UpdatedAt,
+		})
+		if res.Error != nil {
+			return translate(res.Error, projectOp("update project", &p))
+		}
+		out = next.entity()
+		return nil
+	})
+	if fnErr != nil {
+		return nil, fnErr
+	}
+	if err != nil {
+		return nil, translate(err, projectOp("update project", nil))
+	}
+	return &out, nil
+}
+
+// DeleteProject deletes a project; its user assignments and partner links go with it.
+func (db *DB) DeleteProject(ctx context.Context, id uuid.UUID) error {
+	res := db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&projectRow{})
+	if res.Error != nil {
+		return translate(res.Error, projectOp("delete project", nil))
+	}
+	if res.RowsAffected == 0 {
+		return portal.Errorf(portal.NotFound, "project not found")
+	}
+	return nil
+}
+
+// AssignUser assigns a user to a project; created is false when it already was.
+func (db *DB) AssignUser(ctx context.Context, projectID, userID uuid.UUID) (bool, error) {
+	res := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&projectUserRow{ProjectID: projectID, UserID: userID, CreatedAt: db.clock()})
+	if res.Error != nil {
+		return false, translate(res.Error, op{context: "assign user", foreignKey: func() error {
+			return db.missing(ctx, "users", "user not found", projectID, userID)
+		}})
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// UnassignUser removes a user from a project.
+func (db *DB) UnassignUser(ctx context.Context, projectID, userID uuid.UUID) error {
+	res := db.gorm.WithContext(ctx).Where("project_id = ? AND user_id = ?", projectID, userID).
+		Delete(&projectUserRow{})
+	if res.Error != nil {
+		return translate(res.Error, op{context: "unassign user"})
+	}
+	if res.RowsAffected == 0 {
+		return portal.Errorf(portal.NotFound, "user is not assigned to this project")
+	}
+	return nil
+}
+
+// ListProjectUsers returns one page of a project's users ordered by (username, id); Query
+// matches the username or the email.
+func (db *DB) ListProjectUsers(ctx context.Context, projectID uuid.UUID, p portal.ListParams) ([]portal.User, error) {
+	if err := checkLimit(p); err != nil {
+		return nil, err
+	}
+	var rows []userRow
+	err := db.gorm.WithContext(ctx).Model(&userRow{}).
+		Joins("JOIN project_users pu ON pu.user_id = users.id").
+		Where("pu.project_id = ?", projectID).
+		Scopes(keyset(p, "users.username", "users.id", "users.username", "users.email")).
+		Find(&rows).Error
+	if err != nil {
+		return nil, translate(err, op{context: "list project users"})
+	}
+	out := make([]portal.User, len(rows))
+	for i := range rows {
+		out[i] = rows[i].entity()
+	}
+	return out, nil
+}
+
+// LinkPartner links a partner to a project; created is false when it already was.
+func (db *DB) LinkPartner(ctx context.Context, projectID, partnerID uuid.UUID) (bool, error) {
+	res := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&projectPartnerRow{ProjectID: projectID, PartnerID: partnerID, CreatedAt: db.clock()})
+	if res.Error != nil {
+		return false, translate(res.Error, op{context: "link partner", foreignKey: func() error {
+			return db.missing(ctx, "partners", "partner not found", projectID, partnerID)
+		}})
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// UnlinkPartner removes a partner from a project.
+func (db *DB) UnlinkPartner(ctx context.Context, projectID, partnerID uuid.UUID) error {
+	res := db.gorm.WithContext(ctx).Where("project_id = ? AND partner_id = ?", projectID, partnerID).
+		Delete(&projectPartnerRow{})
+	if res.Error != nil {
+		return translate(res.Error, op{context: "unlink partner"})
+	}
+	if res.RowsAffected == 0 {
+		return portal.Errorf(portal.NotFound, "partner is not linked to this project")
+	}
+	return nil
+}
+
+// ListProjectPartners returns one page of the partners linked to a project, ordered by
+// (name, id); Query matches the name or the partner number.
+func (db *DB) ListProjectPartners(ctx context.Context, projectID uuid.UUID, p portal.ListParams) ([]portal.Partner, error) {
+	if err := checkLimit(p); err != nil {
+		return nil, err
+	}
+	var rows []partnerRow
+	err := db.gorm.WithContext(ctx).Model(&partnerRow{}).
+		Joins("JOIN project_partners pp ON pp.partner_id = partners.id").
+		Where("pp.project_id = ?", projectID).
+		Scopes(keyset(p, "partners.name", "partners.id", "partners.name", "partners.partner_number")).
+		Find(&rows).Error
+	if err != nil {
+		return nil, translate(err, op{context: "list project partners"})
+	}
+	return partnerEntities(rows), nil
+}
+
+// missing explains a foreign key violation of a project link: NotFound of the project when it
+// does not exist, else NotFound of the other side (table, id).
+func (db *DB) missing(ctx context.Context, table, notFound string, projectID, otherID uuid.UUID) error {
+	for _, c := range []struct {
+		table, notFound string
+		id              uuid.UUID
+	}{{"projects", "project not found", projectID}, {table, notFound, otherID}} {
+		var n int64
+		if err := db.gorm.WithContext(ctx).Table(c.table).Where("id = ?", c.id).Count(&n).Error; err != nil {
+			return portal.Wrap(err, "check "+c.table)
+		}
+		if n == 0 {
+			return portal.Errorf(portal.NotFound, "%s", c.notFound)
+		}
+	}
+	// Both exist now: one was deleted and recreated concurrently, or the other way round.
+	return portal.Errorf(portal.Conflict, "the project or the %s changed concurrently; try again", table[:len(table)-1])
+}

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/customer-portal/portal/internal/portal"
+)
+
+// The row structs mirror the tables of migrations/*/00001_init.sql. They are private: callers
+// only ever see portal entities. Timestamps are set by the store, never by GORM.
+
+type customerRow struct {
+	ID             uuid.UUID `gorm:"column:id;primaryKey"`
+	Name           string    `gorm:"column:name"`
+	CustomerNumber string    `gorm:"column:customer_number"`
+	ContactName    string    `gorm:"column:contact_name"`
+	ContactPhone   string    `gorm:"column:contact_phone"`
+	ContactEmail   string    `gorm:"column:contact_email"`
+	Notes          string    `gorm:"column:notes"`
+	Version        int64     `gorm:"column:version"`
+	CreatedAt      time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt      time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
+}
+
+func (customerRow) TableName() string { return "customers" }
+
+func customerFrom(c *portal.Customer) customerRow {
+	return customerRow{
+		ID: c.ID, Name: c.Name, CustomerNumber: c.CustomerNumber, ContactName: c.ContactName,
+		ContactPhone: c.ContactPhone, ContactEmail: c.ContactEmail, Notes: deref(c.Notes),
+		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+func (r *customerRow) entity() portal.Customer {
+	notes := r.Notes
+	return portal.Customer{
+		ID: r.ID, Name: r.Name, CustomerNumber: r.CustomerNumber, ContactName: r.ContactName,
+		ContactPhone: r.ContactPhone, ContactEmail: r.ContactEmail, Notes: &notes,
+		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+type partnerRow struct {
+	ID            uuid.UUID `gorm:"column:id;primaryKey"`
+	Name          string    `gorm:"column:name"`
+	PartnerNumber string    `gorm:"column:partner_number"`
+	Notes         string    `gorm:"column:notes"`
+	Version       int64     `gorm:"column:version"`
+	CreatedAt     time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt     time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
+}
+
+func (partnerRow) TableName() string { return "partners" }
+
+func partnerFrom(p *portal.Partner) partnerRow {
+	return partnerRow{
+		ID: p.ID, Name: p.Name, PartnerNumber: p.PartnerNumber, Notes: deref(p.Notes),
+		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+func (r *partnerRow) entity() portal.Partner {
+	notes := r.Notes
+	return portal.Partner{
+		ID: r.ID, Name: r.Name, PartnerNumber: r.PartnerNumber, Notes: &notes,
+		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+type projectRow struct {
+	ID          uuid.UUID `gorm:"column:id;primaryKey"`
+	CustomerID  uuid.UUID `gorm:"column:customer_id"`
+	Name        string    `gorm:"column:name"`
+	Description string    `gorm:"column:description"`
+	// JSMOrganizationID is NULL when unset, so that its unique constraint only covers set values.
+	JSMOrganizationID *string   `gorm:"column:jsm_organization_id"`
+	ContactName       string    `gorm:"column:contact_name"`
+	ContactPhone      string    `gorm:"column:contact_phone"`
+	ContactEmail      string    `gorm:"column:contact_email"`
+	Notes             string    `gorm:"column:notes"`
+	Version           int64     `gorm:"column:version"`
+	CreatedAt         time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt         time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
+}
+
+func (projectRow) TableName() string { return "projects" }
+
+func projectFrom(p *portal.Project) projectRow {
+	return projectRow{
+		ID: p.ID, CustomerID: p.CustomerID, Name: p.Name, Description: p.Description,
+		JSMOrganizationID: nullable(p.JSMOrganizationID), ContactName: p.ContactName,
+		ContactPhone: p.ContactPhone, ContactEmail: p.ContactEmail, Notes: deref(p.Notes),
+		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+func (r *projectRow) entity() portal.Project {
+	notes := r.Notes
+	return portal.Project{
+		ID: r.ID, CustomerID: r.CustomerID, Name: r.Name, Description: r.Description,
+		JSMOrganizationID: deref(r.JSMOrganizationID), ContactName: r.ContactName,
+		ContactPhone: r.ContactPhone, ContactEmail: r.ContactEmail, Notes: &notes,
+		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+type userRow struct {
+	ID        uuid.UUID `gorm:"column:id;primaryKey"`
+	Subject   string    `gorm:"column:subject"`
+	Username  string    `gorm:"column:username"`
+	Email     string    `gorm:"column:email"`
+	CreatedAt time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
+}
+
+func (userRow) TableName() string { return "users" }
+
+func (r *userRow) entity() portal.User {
+	return portal.User{
+		ID: r.ID, Subject: r.Subject, Username: r.Username, Email: r.Email,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+type projectUserRow struct {
+	ProjectID uuid.UUID `gorm:"column:project_id;primaryKey"`
+	UserID    uuid.UUID `gorm:"column:user_id;primaryKey"`
+	CreatedAt time.Time `gorm:"column:created_at;autoCreateTime:false"`
+}
+
+func (projectUserRow) TableName() string { return "project_users" }
+
+type projectPartnerRow struct {
+	ProjectID uuid.UUID `gorm:"column:project_id;primaryKey"`
+	PartnerID uuid.UUID `gorm:"column:partner_id;primaryKey"`
+	CreatedAt time.Time `gorm:"column:created_at;autoCreateTime:false"`
+}
+
+func (projectPartnerRow) TableName() string { return "project_partners" }
+
+type accountRow struct {
+	ID        uuid.UUID `gorm:"column:id;primaryKey"`
+	Subject   string    `gorm:"column:subject"`
+	Username  string    `gorm:"column:username"`
+	Email     *string   `gorm:"column:email"`
+	FirstName string    `gorm:"column:first_name"`
+	LastName  string    `gorm:"column:last_name"`
+	// PasswordHash is opaque to the store; the identity provider hashes and verifies.
+	PasswordHash string    `gorm:"column:password_hash"`
+	Roles        string    `gorm:"column:roles"`
+	Enabled      bool      `gorm:"column:enabled"`
+	CreatedAt    time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt    time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
+}
+
+func (accountRow) TableName() string { return "accounts" }
+
+func (r *accountRow) entity() portal.Account {
+	var roles []portal.Role
+	if r.Roles != "" {
+		for _, s := range strings.Split(r.Roles, ",") {
+			roles = append(roles, portal.Role(s))
+		}
+	}
+	return portal.Account{
+		ID: r.ID, Subject: r.Subject, Username: r.Username, Email: deref(r.Email),
+		FirstName: r.FirstName, LastName: r.LastName, PasswordHash: r.PasswordHash,
+		Roles: roles, Enabled: r.Enabled, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+// deref returns the string s points to, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// nullable stores "" as NULL.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
