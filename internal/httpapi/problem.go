@@ -53,7 +53,7 @@ var kindStatus = map[portal.Kind]struct {
 // problemFor turns any error that reaches Echo into a problem: domain errors, request
 // validation errors and Echo's own HTTP errors alike. The second result is the error to log
 // (nil when the client's mistake needs no log line beyond the access log).
-func problemFor(err error) (Problem, error) {
+func problemFor(err error, maxBody int64) (Problem, error) {
 	var (
 		pe   *portal.Error
 		re   *openapi3filter.RequestError
@@ -98,7 +98,7 @@ func problemFor(err error) (Problem, error) {
 		case he.Code == http.StatusNotFound:
 			detail = "no such endpoint; see /api/v1/docs"
 		case he.Code == http.StatusRequestEntityTooLarge:
-			detail = "request body is too large"
+			detail = fmt.Sprintf("request body is larger than %d bytes", maxBody)
 		case he.Internal != nil:
 			// Echo's binder errors (bad JSON, bad parameter) carry a safe message.
 			detail = fmt.Sprint(he.Message)
@@ -123,6 +123,11 @@ func requestProblem(re *openapi3filter.RequestError) Problem {
 	switch {
 	case re.Parameter != nil:
 		p.Errors = []ProblemField{{Field: re.Parameter.Name, Message: paramMessage(re)}}
+	case strings.Contains(re.Reason, "Content-Type"):
+		return httpProblem(http.StatusUnsupportedMediaType, "send the body as application/json")
+	case re.RequestBody != nil && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+		p.Detail = "a JSON request body is required"
+		return p
 	case re.RequestBody != nil:
 		var ct *openapi3filter.ParseError
 		if errors.As(re.Err, &ct) {
@@ -185,15 +190,11 @@ func schemaFields(err error) []ProblemField {
 		}
 		field := strings.Join(se.JSONPointer(), ".")
 		msg := se.Reason
-		if se.SchemaField == "additionalProperties" {
-			if name := unsupportedProperty(se.Reason); name != "" {
-				field, msg = joinField(field, name), "unknown field"
-			}
+		if name := unsupportedProperty(se.Reason); name != "" {
+			field, msg = joinField(field, name), "unknown field"
 		}
-		if se.SchemaField == "required" {
-			if name := requiredProperty(se.Reason); name != "" {
-				field, msg = joinField(field, name), name+" is required"
-			}
+		if name := requiredProperty(se.Reason); name != "" {
+			field, msg = joinField(field, name), name+" is required"
 		}
 		if field == "" {
 			field = "body"
@@ -229,12 +230,12 @@ func quoted(reason, suffix string) string {
 }
 
 // errorHandler is Echo's HTTPErrorHandler: the one place errors become responses.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(log *slog.Logger, maxBody int64) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
-		p, logErr := problemFor(err)
+		p, logErr := problemFor(err, maxBody)
 		p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 		if logErr != nil {
 			log.ErrorContext(c.Request().Context(), "request failed",

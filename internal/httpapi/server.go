@@ -60,7 +60,7 @@ func New(cfg Config) (http.Handler, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.HTTPErrorHandler = errorHandler(cfg.Logger, cfg.MaxBodyBytes)
 	e.Use(middleware.RequestID())
 	e.Use(accessLog(cfg.Logger))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -160,14 +160,11 @@ func requestValidator() (echo.MiddlewareFunc, error) {
 			req := c.Request()
 			route, params, err := router.FindRoute(req)
 			if err != nil {
-				if errors.Is(err, routers.ErrPathNotFound) || errors.Is(err, routers.ErrMethodNotAllowed) {
-					return err
+				if allow := allowedMethods(router, req); len(allow) > 0 {
+					c.Response().Header().Set("Allow", strings.Join(allow, ", "))
+					return routers.ErrMethodNotAllowed
 				}
-				var re *routers.RouteError
-				if errors.As(err, &re) {
-					return routers.ErrPathNotFound
-				}
-				return err
+				return routers.ErrPathNotFound
 			}
 			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 			if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
@@ -176,6 +173,19 @@ func requestValidator() (echo.MiddlewareFunc, error) {
 			return next(c)
 		}
 	}, nil
+}
+
+// allowedMethods lists the methods the spec defines for the request's path, for a 405's Allow.
+func allowedMethods(router routers.Router, req *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		r := req.Clone(req.Context())
+		r.Method = m
+		if _, _, err := router.FindRoute(r); err == nil {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // flattenMulti keeps the first request error of a multi-error but merges the body's schema
