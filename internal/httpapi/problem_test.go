@@ -248,3 +248,37 @@ func TestServiceEndpoints(t *testing.T) {
 		}
 	})
 }
+
+// TestScopedListFollowsRenames: a user's project list is ordered by the projects' current names,
+// including after a rename (the store keeps its list index in step within the update).
+func TestScopedListFollowsRenames(t *testing.T) {
+	each(t, func(t *testing.T, s *apiServer) {
+		uid := s.meID("customer")
+		c := s.must(201, "admin", "POST", "/api/v1/customers", map[string]any{"name": "Acme", "customerNumber": "A1"})
+		var ids []string
+		for _, name := range []string{"Bravo", "Charlie", "Delta"} {
+			p := s.must(201, "admin", "POST", "/api/v1/projects", map[string]any{"customerId": c["id"], "name": name})
+			s.must(201, "admin", "POST", "/api/v1/projects/"+p["id"].(string)+"/users", map[string]any{"userId": uid})
+			ids = append(ids, p["id"].(string))
+		}
+		s.must(200, "admin", "PUT", "/api/v1/projects/"+ids[2], map[string]any{"customerId": c["id"], "name": "Alpha"})
+		var names []string
+		cursor := ""
+		for {
+			path := "/api/v1/projects?limit=1"
+			if cursor != "" {
+				path += "&cursor=" + cursor
+			}
+			got := s.must(200, "customer", "GET", path, nil)
+			for _, it := range got["items"].([]any) {
+				names = append(names, it.(map[string]any)["name"].(string))
+			}
+			if cursor, _ = got["nextCursor"].(string); cursor == "" {
+				break
+			}
+		}
+		if strings.Join(names, ",") != "Alpha,Bravo,Charlie" {
+			t.Errorf("customer's projects in order: %v, want Alpha,Bravo,Charlie", names)
+		}
+	})
+}

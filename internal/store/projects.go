@@ -72,11 +72,17 @@ func (db *DB) ListProjects(ctx context.Context, scope portal.Scope, f portal.Pro
 // projectsPage builds the query of ListProjects on tx (tests EXPLAIN it through a DryRun
 // session, so that the plan they check is the plan of the statement the store sends).
 func projectsPage(tx *gorm.DB, scope portal.Scope, f portal.ProjectFilter) *gorm.DB {
-	tx = tx.Model(&projectRow{}).Scopes(projectScope(scope))
+	tx = tx.Model(&projectRow{})
 	if f.CustomerID != nil {
 		tx = tx.Where("projects.customer_id = ?", *f.CustomerID)
 	}
-	return tx.Scopes(keyset(f.ListParams, "projects.name", "projects.id", "projects.name"))
+	if scope.All {
+		return tx.Scopes(keyset(f.ListParams, "projects.name", "projects.id", "projects.name"))
+	}
+	// A scoped list starts from the user's assignments in list order (the tenant predicate is
+	// the join itself), so a page reads its own rows, not the whole projects table.
+	return tx.Joins("JOIN project_users pu ON pu.project_id = projects.id AND pu.user_id = ?", scope.UserID).
+		Scopes(keyset(f.ListParams, "pu.project_name", "pu.project_id", "projects.name"))
 }
 
 // UpdateProject applies fn to the stored project and saves it with its version incremented,
@@ -111,6 +117,12 @@ func (db *DB) UpdateProject(ctx context.Context, id uuid.UUID, fn func(*portal.P
 		if res.Error != nil {
 			return translate(res.Error, projectOp("update project", &p))
 		}
+		if next.Name != row.Name {
+			if err := tx.Model(&projectUserRow{}).Where("project_id = ?", id).
+				Update("project_name", next.Name).Error; err != nil {
+				return translate(err, projectOp("update project", &p))
+			}
+		}
 		out = next.entity()
 		return nil
 	})
@@ -137,14 +149,27 @@ func (db *DB) DeleteProject(ctx context.Context, id uuid.UUID) error {
 
 // AssignUser assigns a user to a project; created is false when it already was.
 func (db *DB) AssignUser(ctx context.Context, projectID, userID uuid.UUID) (bool, error) {
-	res := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&projectUserRow{ProjectID: projectID, UserID: userID, CreatedAt: db.clock()})
+	res := db.gorm.WithContext(ctx).Exec(`INSERT INTO project_users (project_id, user_id, project_name, created_at)
+		SELECT id, ?, name, ? FROM projects WHERE id = ?
+		ON CONFLICT (project_id, user_id) DO NOTHING`, userID, db.clock(), projectID)
 	if res.Error != nil {
 		return false, translate(res.Error, op{context: "assign user", foreignKey: func() error {
 			return db.missing(ctx, "users", "user not found", projectID, userID)
 		}})
 	}
-	return res.RowsAffected == 1, nil
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	// Nothing inserted: either the assignment exists, or the project does not.
+	var n int64
+	if err := db.gorm.WithContext(ctx).Model(&projectUserRow{}).
+		Where("project_id = ? AND user_id = ?", projectID, userID).Count(&n).Error; err != nil {
+		return false, translate(err, op{context: "assign user"})
+	}
+	if n == 0 {
+		return false, portal.Errorf(portal.NotFound, "project not found")
+	}
+	return false, nil
 }
 
 // UnassignUser removes a user from a project.

@@ -129,7 +129,9 @@ func (r *userRow) entity() portal.User {
 type projectUserRow struct {
 	ProjectID uuid.UUID `gorm:"column:project_id;primaryKey"`
 	UserID    uuid.UUID `gorm:"column:user_id;primaryKey"`
-	CreatedAt time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	// ProjectName mirrors projects.name for the user-scoped list index.
+	ProjectName string    `gorm:"column:project_name"`
+	CreatedAt   time.Time `gorm:"column:created_at;autoCreateTime:false"`
 }
 
 func (projectUserRow) TableName() string { return "project_users" }

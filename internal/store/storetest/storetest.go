@@ -183,10 +183,10 @@ func seedPostgres(ctx context.Context, db *sql.DB, customerID uuid.UUID, n int, 
 				'project-' || lpad((start.n + g)::text, greatest(6, length((start.n + g)::text)), '0'),
 				1, $3, $3
 			FROM start, generate_series(1, $2::int) AS g
-			RETURNING id
+			RETURNING id, name
 		)
-		INSERT INTO project_users (project_id, user_id, created_at)
-		SELECT seeded.id, $4::uuid, $3 FROM seeded WHERE $4::uuid IS NOT NULL`,
+		INSERT INTO project_users (project_id, user_id, project_name, created_at)
+		SELECT seeded.id, $4::uuid, seeded.name, $3 FROM seeded WHERE $4::uuid IS NOT NULL`,
 		customerID, n, now, userArg)
 	return err
 }
@@ -207,7 +207,7 @@ func seedSQLite(ctx context.Context, db *sql.DB, customerID uuid.UUID, n int, us
 		var projects, assignments strings.Builder
 		var pArgs, aArgs []any
 		projects.WriteString("INSERT INTO projects (id, customer_id, name, version, created_at, updated_at) VALUES ")
-		assignments.WriteString("INSERT INTO project_users (project_id, user_id, created_at) VALUES ")
+		assignments.WriteString("INSERT INTO project_users (project_id, user_id, project_name, created_at) VALUES ")
 		for i := range size {
 			id, err := uuid.NewV7()
 			if err != nil {
@@ -217,12 +217,12 @@ func seedSQLite(ctx context.Context, db *sql.DB, customerID uuid.UUID, n int, us
 				projects.WriteString(",")
 				assignments.WriteString(",")
 			}
+			name := fmt.Sprintf("project-%06d", start+done+i+1)
 			projects.WriteString("(?, ?, ?, 1, ?, ?)")
-			pArgs = append(pArgs, id.String(), customerID.String(),
-				fmt.Sprintf("project-%06d", start+done+i+1), now, now)
-			assignments.WriteString("(?, ?, ?)")
+			pArgs = append(pArgs, id.String(), customerID.String(), name, now, now)
+			assignments.WriteString("(?, ?, ?, ?)")
 			if user != nil {
-				aArgs = append(aArgs, id.String(), user.String(), now)
+				aArgs = append(aArgs, id.String(), user.String(), name, now)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, projects.String(), pArgs...); err != nil {

@@ -68,11 +68,16 @@ CREATE TABLE project_users (
         CONSTRAINT project_users_project_id_fkey REFERENCES projects (id) ON DELETE CASCADE,
     user_id    uuid        NOT NULL
         CONSTRAINT project_users_user_id_fkey REFERENCES users (id) ON DELETE CASCADE,
+    -- A copy of projects.name (kept equal by the store in the same transaction as a rename), so
+    -- that a user's project list walks one index in list order: each page costs its own size,
+    -- however many projects exist or the user is assigned to.
+    project_name text      NOT NULL,
     created_at timestamptz NOT NULL,
     CONSTRAINT project_users_pkey PRIMARY KEY (project_id, user_id)
 );
--- The user scope: which projects is this user assigned to.
+-- The user scope: which projects is this user assigned to, in list order.
 CREATE INDEX project_users_user_id_project_id_idx ON project_users (user_id, project_id);
+CREATE INDEX project_users_user_id_name_idx ON project_users (user_id, project_name, project_id);
 
 CREATE TABLE project_partners (
     project_id uuid        NOT NULL

@@ -64,10 +64,13 @@ CREATE TABLE project_users (
         CONSTRAINT project_users_project_id_fkey REFERENCES projects (id) ON DELETE CASCADE,
     user_id    TEXT     NOT NULL
         CONSTRAINT project_users_user_id_fkey REFERENCES users (id) ON DELETE CASCADE,
+    -- A copy of projects.name, so a user's project list walks one index in list order.
+    project_name TEXT   NOT NULL,
     created_at DATETIME NOT NULL,
     CONSTRAINT project_users_pkey PRIMARY KEY (project_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX project_users_user_id_project_id_idx ON project_users (user_id, project_id);
+CREATE INDEX project_users_user_id_name_idx ON project_users (user_id, project_name, project_id);
 
 CREATE TABLE project_partners (
     project_id TEXT     NOT NULL

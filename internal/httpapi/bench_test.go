@@ -1,0 +1,76 @@
+package httpapi_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/customer-portal/portal/internal/store"
+	"github.com/customer-portal/portal/internal/store/storetest"
+	"github.com/google/uuid"
+)
+
+// BenchmarkListProjectsAsCustomer measures GET /api/v1/projects through the real Echo app
+// (validation, strict handler, service, store) as a cp-customer, with 100,000 projects in
+// PostgreSQL, and reports how many SQL statements each request runs: a page must be one
+// indexed query, whatever the table size and page position. Token verification is left out
+// (see auth.BenchmarkVerify).
+func BenchmarkListProjectsAsCustomer(b *testing.B) {
+	var queries atomic.Int64
+	var lastSQL atomic.Value
+	db, err := store.Open(context.Background(), store.Config{DatabaseURL: storetest.URL(b), QueryHook: func(sql string) {
+		queries.Add(1)
+		lastSQL.Store(sql)
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	s := newServer(b, db)
+	partnerID, _ := uuid.Parse(s.meID("partner"))
+	customerID, _ := uuid.Parse(s.meID("customer"))
+
+	big := s.must(201, "admin", "POST", "/api/v1/customers", map[string]any{"name": "Big", "customerNumber": "BIG"})
+	small := s.must(201, "admin", "POST", "/api/v1/customers", map[string]any{"name": "Small", "customerNumber": "SMALL"})
+	mid := s.must(201, "admin", "POST", "/api/v1/customers", map[string]any{"name": "Mid", "customerNumber": "MID"})
+	id := func(m map[string]any) uuid.UUID { return uuid.MustParse(m["id"].(string)) }
+	// 100,000 projects: the customer user is assigned to 100 of them, the partner user to 10,000.
+	storetest.SeedProjects(b, db, id(big), 89_900, nil)
+	storetest.SeedProjects(b, db, id(small), 100, &customerID)
+	storetest.SeedProjects(b, db, id(mid), 10_000, &partnerID)
+	if _, err := db.SQL().Exec("ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+
+	cases := []struct {
+		name, token, path string
+		wantItems         int
+	}{
+		{"customer-100-assigned/first-page", "customer", "/api/v1/projects?limit=50", 50},
+		{"partner-10000-assigned/first-page", "partner", "/api/v1/projects?limit=50", 50},
+		{"admin-all/first-page", "admin", "/api/v1/projects?limit=50", 50},
+	}
+	for _, c := range cases {
+		first := s.must(200, c.token, "GET", c.path, nil)
+		next := c.path + "&cursor=" + first["nextCursor"].(string)
+		for _, page := range []struct{ name, path string }{{c.name, c.path}, {strings.Replace(c.name, "first", "second", 1), next}} {
+			b.Run(page.name, func(b *testing.B) {
+				s := &apiServer{t: b, url: s.url, db: db}
+				queries.Store(0)
+				b.ReportAllocs()
+				for b.Loop() {
+					r := s.do(c.token, "GET", page.path, nil)
+					if r.status != 200 {
+						b.Fatalf("status %d: %s", r.status, r.body)
+					}
+				}
+				b.ReportMetric(float64(queries.Load())/float64(b.N), "queries/op")
+			})
+		}
+		if n := len(first["items"].([]any)); n != c.wantItems {
+			b.Fatalf("%s: %d items, want %d", c.name, n, c.wantItems)
+		}
+	}
+	b.Logf("last statement: %s", lastSQL.Load())
+}
