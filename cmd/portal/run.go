@@ -108,7 +108,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		if _, err := builtin.Bootstrap(ctx, db, cfg.AdminUser, cfg.AdminPass, log); err != nil {
 			return fmt.Errorf("bootstrap admin: %w", err)
 		}
-		mux.Handle("/realms/portal/", http.StripPrefix("/realms/portal", idp.Handler()))
+		// gocloak's GetIssuer reads the realm document at /realms/portal without a slash.
+		realm := http.StripPrefix("/realms/portal", idp.Handler())
+		mux.Handle("/realms/portal", realm)
+		mux.Handle("/realms/portal/", realm)
 		keys = idp
 	} else {
 		ks, err := keycloak.NewKeySource(cfg.OIDCIssuer, &http.Client{Timeout: 10 * time.Second})
@@ -161,6 +164,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	return nil
 }
+
+var _ auth.KeySource = (*builtin.Issuer)(nil)
 
 func portOf(a net.Addr) string {
 	_, port, _ := net.SplitHostPort(a.String())

@@ -223,8 +223,11 @@ func TestEmbeddedDefault(t *testing.T) {
 
 	// Restarting on the same data directory keeps data, keys and the admin (no second bootstrap).
 	p.shutdown()
-	p2 := start(t, env)
-	call(t, "GET", p2.url+"/api/v1/projects", admin, nil, 200)
+	p2 := start(t, env) // a new ephemeral port, so a new issuer URL: sign in again
+	admin2, _ := token(t, p2.url+"/realms/portal/protocol/openid-connect/token", "customer-portal", "admin", password)
+	if got := call(t, "GET", p2.url+"/api/v1/projects", admin2, nil, 200); len(got["items"].([]any)) != 2 {
+		t.Errorf("projects after restart: %v", got)
+	}
 	if strings.Contains(p2.logs.all.String(), "bootstrap") {
 		t.Errorf("second start bootstrapped again: %s", p2.logs.all.String())
 	}
