@@ -22,6 +22,7 @@ import (
 const (
 	defaultLeeway             = 30 * time.Second
 	defaultMinRefreshInterval = 10 * time.Second
+	defaultMaxKeyAge          = time.Hour
 	// fetchTimeout bounds one key fetch, which callers share and which therefore does not
 	// end when the request that started it does.
 	fetchTimeout = 30 * time.Second
@@ -45,6 +46,10 @@ type Config struct {
 	// MinRefreshInterval is the least time between two key fetches when tokens name unknown
 	// kids; 0 means 10s.
 	MinRefreshInterval time.Duration
+	// MaxKeyAge is how long fetched keys are trusted without asking the issuer again; 0 means
+	// one hour. Older keys keep verifying while a background fetch replaces them, so a key the
+	// issuer retired stops verifying within about MaxKeyAge even if no new kid ever shows up.
+	MaxKeyAge time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -61,6 +66,7 @@ type Verifier struct {
 	mu        sync.Mutex // guards lastFetch and lastErr
 	lastFetch time.Time  // start of the latest fetch attempt; zero before the first
 	lastErr   error      // outcome of the latest fetch attempt
+	keysAt    time.Time  // when the cached keys were fetched
 }
 
 // NewVerifier validates cfg, fills in its defaults and returns a Verifier. It fetches no keys:
@@ -80,6 +86,11 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		return nil, errors.New("auth: leeway must not be negative")
 	case cfg.MinRefreshInterval < 0:
 		return nil, errors.New("auth: minimum refresh interval must not be negative")
+	case cfg.MaxKeyAge < 0:
+		return nil, errors.New("auth: maximum key age must not be negative")
+	}
+	if cfg.MaxKeyAge == 0 {
+		cfg.MaxKeyAge = defaultMaxKeyAge
 	}
 	if cfg.Leeway == 0 {
 		cfg.Leeway = defaultLeeway
@@ -193,6 +204,10 @@ func suits(alg string, k crypto.PublicKey) bool {
 // MinRefreshInterval; concurrent misses share one fetch.
 func (v *Verifier) lookup(ctx context.Context, kid string) (crypto.PublicKey, error) {
 	if k, ok := v.cached(kid); ok {
+		if v.stale() {
+			// Not waited for: this request goes on with the key it has.
+			v.fetches.DoChan("keys", func() (any, error) { v.refresh(ctx); return nil, nil })
+		}
 		return k, nil
 	}
 	ch := v.fetches.DoChan("keys", func() (any, error) {
@@ -214,6 +229,13 @@ func (v *Verifier) lookup(ctx context.Context, kid string) (crypto.PublicKey, er
 		return nil, unavailable(cause)
 	}
 	return nil, unauthenticated("unknown signing key", cause)
+}
+
+// stale reports whether the cached keys are older than MaxKeyAge.
+func (v *Verifier) stale() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return !v.keysAt.IsZero() && v.cfg.Now().Sub(v.keysAt) > v.cfg.MaxKeyAge
 }
 
 func (v *Verifier) cached(kid string) (crypto.PublicKey, bool) {
@@ -251,6 +273,9 @@ func (v *Verifier) refresh(ctx context.Context) {
 	}
 	v.mu.Lock()
 	v.lastErr = err
+	if err == nil {
+		v.keysAt = now
+	}
 	v.mu.Unlock()
 }
 

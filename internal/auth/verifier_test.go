@@ -506,6 +506,38 @@ func TestVerifyKeyRotation(t *testing.T) {
 	}
 }
 
+// TestVerifyRetiredKeyExpires: a key the issuer stops publishing stops verifying once the
+// cache is older than MaxKeyAge, even though no token ever names an unknown kid.
+func TestVerifyRetiredKeyExpires(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := &clock{now: epoch}
+	src := newKeySource(map[string]crypto.PublicKey{"rsa1": &rsaKey1().PublicKey})
+	v := newVerifier(t, src, clk)
+	if _, err := v.Verify(ctx, sign(t, jwt.SigningMethodRS256, rsaKey1(), "rsa1", userClaims(clk.Now()))); err != nil {
+		t.Fatal(err)
+	}
+	src.set(map[string]crypto.PublicKey{"rsa2": &rsaKey2().PublicKey}, nil)
+	clk.Advance(30 * time.Minute)
+	if _, err := v.Verify(ctx, sign(t, jwt.SigningMethodRS256, rsaKey1(), "rsa1", userClaims(clk.Now()))); err != nil {
+		t.Fatalf("within MaxKeyAge the cached key still verifies: %v", err)
+	}
+	if n := src.calls.Load(); n != 1 {
+		t.Fatalf("fetches within MaxKeyAge = %d, want 1", n)
+	}
+	clk.Advance(31 * time.Minute)
+	// The first use of a stale cache starts a background fetch and still verifies...
+	if _, err := v.Verify(ctx, sign(t, jwt.SigningMethodRS256, rsaKey1(), "rsa1", userClaims(clk.Now()))); err != nil {
+		t.Fatalf("stale key during the background fetch: %v", err)
+	}
+	waitFor(t, func() bool { return src.calls.Load() == 2 })
+	// ...after which the retired key is gone.
+	waitFor(t, func() bool {
+		_, err := v.Verify(ctx, sign(t, jwt.SigningMethodRS256, rsaKey1(), "rsa1", userClaims(clk.Now())))
+		return portal.IsKind(err, portal.Unauthenticated)
+	})
+}
+
 func TestVerifyRotationWithinRefreshInterval(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
