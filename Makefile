@@ -15,6 +15,7 @@ check:
 	$(GO) vet $(PKGS)
 	$(GO) generate ./...
 	@git diff --exit-code -- api || { echo "api/ is stale: run 'go generate ./...' and commit"; exit 1; }
+	$(GO) mod tidy -diff
 
 generate:
 	$(GO) generate ./...
