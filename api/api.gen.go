@@ -77,9 +77,29 @@ type CustomerPage struct {
 	NextCursor *string    `json:"nextCursor,omitempty"`
 }
 
+// EnabledChange defines model for EnabledChange.
+type EnabledChange struct {
+	Enabled bool `json:"enabled"`
+}
+
+// Invitation defines model for Invitation.
+type Invitation struct {
+	Email      string                `json:"email"`
+	FirstName  *string               `json:"firstName,omitempty"`
+	LastName   *string               `json:"lastName,omitempty"`
+	ProjectIds *[]openapi_types.UUID `json:"projectIds,omitempty"`
+	Role       Role                  `json:"role"`
+
+	// Username Defaults to the email.
+	Username *string `json:"username,omitempty"`
+}
+
 // Me defines model for Me.
 type Me struct {
 	Email *string `json:"email,omitempty"`
+
+	// EmailVerified Whether the identity provider has verified the caller's email.
+	EmailVerified *bool `json:"emailVerified,omitempty"`
 
 	// Id The caller's portal user id.
 	Id   openapi_types.UUID `json:"id"`
@@ -92,6 +112,11 @@ type Me struct {
 	// Subject The token's subject.
 	Subject  string `json:"subject"`
 	Username string `json:"username"`
+}
+
+// NewPassword defines model for NewPassword.
+type NewPassword struct {
+	Password string `json:"password"`
 }
 
 // Partner defines model for Partner.
@@ -132,11 +157,59 @@ type Permissions struct {
 	ManagePartners    bool `json:"managePartners"`
 	ManageProjects    bool `json:"manageProjects"`
 
+	// ManageUsers Invites users and changes their roles (cp-admin).
+	ManageUsers bool `json:"manageUsers"`
+
 	// ReadAllCustomers Reads every customer, partner and project (cp-admin, cp-support).
 	ReadAllCustomers bool `json:"readAllCustomers"`
 
 	// ViewNotes Receives internal notes (cp-admin, cp-support).
 	ViewNotes bool `json:"viewNotes"`
+}
+
+// PortalUser defines model for PortalUser.
+type PortalUser struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	Email     *string            `json:"email,omitempty"`
+	Enabled   bool               `json:"enabled"`
+	FirstName *string            `json:"firstName,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// InvitationPending Invited, and the invitation is not accepted yet.
+	InvitationPending bool      `json:"invitationPending"`
+	LastName          *string   `json:"lastName,omitempty"`
+	Roles             []Role    `json:"roles"`
+	UpdatedAt         time.Time `json:"updatedAt"`
+	Username          string    `json:"username"`
+}
+
+// PortalUserDetail defines model for PortalUserDetail.
+type PortalUserDetail struct {
+	CreatedAt     time.Time          `json:"createdAt"`
+	Email         *string            `json:"email,omitempty"`
+	EmailVerified bool               `json:"emailVerified"`
+	Enabled       bool               `json:"enabled"`
+	FirstName     *string            `json:"firstName,omitempty"`
+	Id            openapi_types.UUID `json:"id"`
+
+	// InvitationPending Invited, and the invitation is not accepted yet.
+	InvitationPending bool    `json:"invitationPending"`
+	LastName          *string `json:"lastName,omitempty"`
+
+	// Projects The first projects the user is assigned to, by name.
+	Projects []ProjectRef `json:"projects"`
+
+	// ProjectsNextCursor Present when there are more; pass it to /users/{userId}/projects.
+	ProjectsNextCursor *string   `json:"projectsNextCursor,omitempty"`
+	Roles              []Role    `json:"roles"`
+	UpdatedAt          time.Time `json:"updatedAt"`
+	Username           string    `json:"username"`
+}
+
+// PortalUserPage defines model for PortalUserPage.
+type PortalUserPage struct {
+	Items      []PortalUser `json:"items"`
+	NextCursor *string      `json:"nextCursor,omitempty"`
 }
 
 // Problem defines model for Problem.
@@ -204,8 +277,20 @@ type ProjectPage struct {
 	NextCursor *string   `json:"nextCursor,omitempty"`
 }
 
+// ProjectRef defines model for ProjectRef.
+type ProjectRef struct {
+	CustomerId openapi_types.UUID `json:"customerId"`
+	Id         openapi_types.UUID `json:"id"`
+	Name       string             `json:"name"`
+}
+
 // Role defines model for Role.
 type Role string
+
+// RoleChange defines model for RoleChange.
+type RoleChange struct {
+	Role Role `json:"role"`
+}
 
 // User defines model for User.
 type User struct {
@@ -238,6 +323,9 @@ type IfMatch = string
 // Limit defines model for Limit.
 type Limit = int
 
+// LinkToken defines model for LinkToken.
+type LinkToken = string
+
 // PartnerId defines model for PartnerId.
 type PartnerId = openapi_types.UUID
 
@@ -246,6 +334,9 @@ type ProjectId = openapi_types.UUID
 
 // Query defines model for Query.
 type Query = string
+
+// UserId defines model for UserId.
+type UserId = openapi_types.UUID
 
 // ListCustomersParams defines parameters for ListCustomers.
 type ListCustomersParams struct {
@@ -334,17 +425,46 @@ type ListProjectUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Q Case-insensitive text the username, email, first or last name must contain.
+	Q       *string `form:"q,omitempty" json:"q,omitempty"`
+	Role    *Role   `form:"role,omitempty" json:"role,omitempty"`
+	Enabled *bool   `form:"enabled,omitempty" json:"enabled,omitempty"`
+}
+
+// ListUserProjectsParams defines parameters for ListUserProjects.
+type ListUserProjectsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // CreateCustomerJSONRequestBody defines body for CreateCustomer for application/json ContentType.
 type CreateCustomerJSONRequestBody = CustomerInput
 
 // UpdateCustomerJSONRequestBody defines body for UpdateCustomer for application/json ContentType.
 type UpdateCustomerJSONRequestBody = CustomerInput
 
+// AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
+type AcceptInvitationJSONRequestBody = NewPassword
+
 // CreatePartnerJSONRequestBody defines body for CreatePartner for application/json ContentType.
 type CreatePartnerJSONRequestBody = PartnerInput
 
 // UpdatePartnerJSONRequestBody defines body for UpdatePartner for application/json ContentType.
 type UpdatePartnerJSONRequestBody = PartnerInput
+
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody = NewPassword
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectInput
@@ -357,6 +477,15 @@ type LinkProjectPartnerJSONRequestBody = PartnerRef
 
 // AssignProjectUserJSONRequestBody defines body for AssignProjectUser for application/json ContentType.
 type AssignProjectUserJSONRequestBody = UserRef
+
+// InviteUserJSONRequestBody defines body for InviteUser for application/json ContentType.
+type InviteUserJSONRequestBody = Invitation
+
+// SetUserEnabledJSONRequestBody defines body for SetUserEnabled for application/json ContentType.
+type SetUserEnabledJSONRequestBody = EnabledChange
+
+// SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
+type SetUserRoleJSONRequestBody = RoleChange
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -378,6 +507,9 @@ type ServerInterface interface {
 	// ListCustomerProjects List a customer's projects that the caller may see
 	// (GET /customers/{customerId}/projects)
 	ListCustomerProjects(ctx echo.Context, customerId CustomerId, params ListCustomerProjectsParams) error
+	// AcceptInvitation Accept an invitation by choosing a password (built-in identity only; no token needed)
+	// (POST /invitations/{token})
+	AcceptInvitation(ctx echo.Context, token LinkToken) error
 	// GetMe Who the caller is and what they may do
 	// (GET /me)
 	GetMe(ctx echo.Context) error
@@ -396,6 +528,9 @@ type ServerInterface interface {
 	// UpdatePartner Replace a partner's fields (cp-admin)
 	// (PUT /partners/{partnerId})
 	UpdatePartner(ctx echo.Context, partnerId PartnerId, params UpdatePartnerParams) error
+	// ResetPassword Choose a new password with a reset link (built-in identity only; no token needed)
+	// (POST /password-resets/{token})
+	ResetPassword(ctx echo.Context, token LinkToken) error
 	// ListProjects List the projects the caller may see
 	// (GET /projects)
 	ListProjects(ctx echo.Context, params ListProjectsParams) error
@@ -429,6 +564,33 @@ type ServerInterface interface {
 	// UnassignProjectUser Remove a user from a project (cp-admin)
 	// (DELETE /projects/{projectId}/users/{userId})
 	UnassignProjectUser(ctx echo.Context, projectId ProjectId, userId openapi_types.UUID) error
+	// ListUsers List the portal's users (cp-admin)
+	// (GET /users)
+	ListUsers(ctx echo.Context, params ListUsersParams) error
+	// InviteUser Invite a user (cp-admin)
+	// (POST /users)
+	InviteUser(ctx echo.Context) error
+	// DeleteUser Delete a user and their project assignments (cp-admin)
+	// (DELETE /users/{userId})
+	DeleteUser(ctx echo.Context, userId UserId) error
+	// GetUser Get a user with their roles and first projects (cp-admin)
+	// (GET /users/{userId})
+	GetUser(ctx echo.Context, userId UserId) error
+	// SetUserEnabled Disable or enable a user (cp-admin)
+	// (PUT /users/{userId}/enabled)
+	SetUserEnabled(ctx echo.Context, userId UserId) error
+	// ResendInvitation Send the invitation again (cp-admin)
+	// (POST /users/{userId}/invitation)
+	ResendInvitation(ctx echo.Context, userId UserId) error
+	// SendPasswordReset Mail the user a link to choose a new password (cp-admin)
+	// (POST /users/{userId}/password-reset)
+	SendPasswordReset(ctx echo.Context, userId UserId) error
+	// ListUserProjects List the projects a user is assigned to (cp-admin)
+	// (GET /users/{userId}/projects)
+	ListUserProjects(ctx echo.Context, userId UserId, params ListUserProjectsParams) error
+	// SetUserRole Change a user's role (cp-admin)
+	// (PUT /users/{userId}/role)
+	SetUserRole(ctx echo.Context, userId UserId) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -584,6 +746,22 @@ func (w *ServerInterfaceWrapper) ListCustomerProjects(ctx echo.Context) error {
 	return err
 }
 
+// AcceptInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) AcceptInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "token" -------------
+	var token LinkToken
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AcceptInvitation(ctx, token)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
@@ -699,6 +877,22 @@ func (w *ServerInterfaceWrapper) UpdatePartner(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdatePartner(ctx, partnerId, params)
+	return err
+}
+
+// ResetPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetPassword(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "token" -------------
+	var token LinkToken
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetPassword(ctx, token)
 	return err
 }
 
@@ -962,6 +1156,189 @@ func (w *ServerInterfaceWrapper) UnassignProjectUser(ctx echo.Context) error {
 	return err
 }
 
+// ListUsers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", ctx.QueryParams(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role: %s", err))
+	}
+
+	// ------------- Optional query parameter "enabled" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enabled", ctx.QueryParams(), &params.Enabled, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enabled: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUsers(ctx, params)
+	return err
+}
+
+// InviteUser converts echo context to params.
+func (w *ServerInterfaceWrapper) InviteUser(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InviteUser(ctx)
+	return err
+}
+
+// DeleteUser converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteUser(ctx, userId)
+	return err
+}
+
+// GetUser converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUser(ctx, userId)
+	return err
+}
+
+// SetUserEnabled converts echo context to params.
+func (w *ServerInterfaceWrapper) SetUserEnabled(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetUserEnabled(ctx, userId)
+	return err
+}
+
+// ResendInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) ResendInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResendInvitation(ctx, userId)
+	return err
+}
+
+// SendPasswordReset converts echo context to params.
+func (w *ServerInterfaceWrapper) SendPasswordReset(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SendPasswordReset(ctx, userId)
+	return err
+}
+
+// ListUserProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUserProjects(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserProjectsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUserProjects(ctx, userId, params)
+	return err
+}
+
+// SetUserRole converts echo context to params.
+func (w *ServerInterfaceWrapper) SetUserRole(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetUserRole(ctx, userId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -1032,6 +1409,17 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:projectId/partners", wrapper.ListProjectPartners, options.OperationMiddlewares["listProjectPartners"]...)
 	router.POST(options.BaseURL+"/projects/:projectId/partners", wrapper.LinkProjectPartner, options.OperationMiddlewares["linkProjectPartner"]...)
 	router.DELETE(options.BaseURL+"/projects/:projectId/partners/:partnerId", wrapper.UnlinkProjectPartner, options.OperationMiddlewares["unlinkProjectPartner"]...)
+	router.GET(options.BaseURL+"/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
+	router.POST(options.BaseURL+"/users", wrapper.InviteUser, options.OperationMiddlewares["inviteUser"]...)
+	router.DELETE(options.BaseURL+"/users/:userId", wrapper.DeleteUser, options.OperationMiddlewares["deleteUser"]...)
+	router.GET(options.BaseURL+"/users/:userId", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
+	router.GET(options.BaseURL+"/users/:userId/projects", wrapper.ListUserProjects, options.OperationMiddlewares["listUserProjects"]...)
+	router.POST(options.BaseURL+"/users/:userId/invitation", wrapper.ResendInvitation, options.OperationMiddlewares["resendInvitation"]...)
+	router.POST(options.BaseURL+"/users/:userId/password-reset", wrapper.SendPasswordReset, options.OperationMiddlewares["sendPasswordReset"]...)
+	router.PUT(options.BaseURL+"/users/:userId/role", wrapper.SetUserRole, options.OperationMiddlewares["setUserRole"]...)
+	router.PUT(options.BaseURL+"/users/:userId/enabled", wrapper.SetUserEnabled, options.OperationMiddlewares["setUserEnabled"]...)
+	router.POST(options.BaseURL+"/invitations/:token", wrapper.AcceptInvitation, options.OperationMiddlewares["acceptInvitation"]...)
+	router.POST(options.BaseURL+"/password-resets/:token", wrapper.ResetPassword, options.OperationMiddlewares["resetPassword"]...)
 
 }
 
@@ -1302,6 +1690,40 @@ func (response ListCustomerProjectsdefaultApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type AcceptInvitationRequestObject struct {
+	Token LinkToken `json:"token"`
+	Body  *AcceptInvitationJSONRequestBody
+}
+
+type AcceptInvitationResponseObject interface {
+	VisitAcceptInvitationResponse(w http.ResponseWriter) error
+}
+
+type AcceptInvitation204Response struct {
+}
+
+func (response AcceptInvitation204Response) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AcceptInvitationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AcceptInvitationdefaultApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -1554,6 +1976,40 @@ type UpdatePartnerdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdatePartnerdefaultApplicationProblemPlusJSONResponse) VisitUpdatePartnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordRequestObject struct {
+	Token LinkToken `json:"token"`
+	Body  *ResetPasswordJSONRequestBody
+}
+
+type ResetPasswordResponseObject interface {
+	VisitResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetPassword204Response struct {
+}
+
+func (response ResetPassword204Response) VisitResetPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPassworddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetPassworddefaultApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2066,6 +2522,352 @@ func (response UnassignProjectUserdefaultApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ListUsersRequestObject struct {
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse PortalUserPage
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListUsersdefaultApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUserRequestObject struct {
+	Body *InviteUserJSONRequestBody
+}
+
+type InviteUserResponseObject interface {
+	VisitInviteUserResponse(w http.ResponseWriter) error
+}
+
+type InviteUser201ResponseHeaders struct {
+	Location *string
+}
+
+type InviteUser201JSONResponse struct {
+	Body    PortalUserDetail
+	Headers InviteUser201ResponseHeaders
+}
+
+func (response InviteUser201JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response InviteUserdefaultApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserRequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type DeleteUserResponseObject interface {
+	VisitDeleteUserResponse(w http.ResponseWriter) error
+}
+
+type DeleteUser204Response struct {
+}
+
+func (response DeleteUser204Response) VisitDeleteUserResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteUserdefaultApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserRequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200JSONResponse PortalUserDetail
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetUserdefaultApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserEnabledRequestObject struct {
+	UserId UserId `json:"userId"`
+	Body   *SetUserEnabledJSONRequestBody
+}
+
+type SetUserEnabledResponseObject interface {
+	VisitSetUserEnabledResponse(w http.ResponseWriter) error
+}
+
+type SetUserEnabled200JSONResponse PortalUser
+
+func (response SetUserEnabled200JSONResponse) VisitSetUserEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserEnableddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetUserEnableddefaultApplicationProblemPlusJSONResponse) VisitSetUserEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitationRequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type ResendInvitationResponseObject interface {
+	VisitResendInvitationResponse(w http.ResponseWriter) error
+}
+
+type ResendInvitation204Response struct {
+}
+
+func (response ResendInvitation204Response) VisitResendInvitationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResendInvitationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResendInvitationdefaultApplicationProblemPlusJSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendPasswordResetRequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type SendPasswordResetResponseObject interface {
+	VisitSendPasswordResetResponse(w http.ResponseWriter) error
+}
+
+type SendPasswordReset204Response struct {
+}
+
+func (response SendPasswordReset204Response) VisitSendPasswordResetResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SendPasswordResetdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SendPasswordResetdefaultApplicationProblemPlusJSONResponse) VisitSendPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserProjectsRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params ListUserProjectsParams
+}
+
+type ListUserProjectsResponseObject interface {
+	VisitListUserProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListUserProjects200JSONResponse ProjectPage
+
+func (response ListUserProjects200JSONResponse) VisitListUserProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserProjectsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListUserProjectsdefaultApplicationProblemPlusJSONResponse) VisitListUserProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRoleRequestObject struct {
+	UserId UserId `json:"userId"`
+	Body   *SetUserRoleJSONRequestBody
+}
+
+type SetUserRoleResponseObject interface {
+	VisitSetUserRoleResponse(w http.ResponseWriter) error
+}
+
+type SetUserRole200JSONResponse PortalUser
+
+func (response SetUserRole200JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRoledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetUserRoledefaultApplicationProblemPlusJSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListCustomers List the customers the caller may see
@@ -2086,6 +2888,9 @@ type StrictServerInterface interface {
 	// ListCustomerProjects List a customer's projects that the caller may see
 	// (GET /customers/{customerId}/projects)
 	ListCustomerProjects(ctx context.Context, request ListCustomerProjectsRequestObject) (ListCustomerProjectsResponseObject, error)
+	// AcceptInvitation Accept an invitation by choosing a password (built-in identity only; no token needed)
+	// (POST /invitations/{token})
+	AcceptInvitation(ctx context.Context, request AcceptInvitationRequestObject) (AcceptInvitationResponseObject, error)
 	// GetMe Who the caller is and what they may do
 	// (GET /me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -2104,6 +2909,9 @@ type StrictServerInterface interface {
 	// UpdatePartner Replace a partner's fields (cp-admin)
 	// (PUT /partners/{partnerId})
 	UpdatePartner(ctx context.Context, request UpdatePartnerRequestObject) (UpdatePartnerResponseObject, error)
+	// ResetPassword Choose a new password with a reset link (built-in identity only; no token needed)
+	// (POST /password-resets/{token})
+	ResetPassword(ctx context.Context, request ResetPasswordRequestObject) (ResetPasswordResponseObject, error)
 	// ListProjects List the projects the caller may see
 	// (GET /projects)
 	ListProjects(ctx context.Context, request ListProjectsRequestObject) (ListProjectsResponseObject, error)
@@ -2137,6 +2945,33 @@ type StrictServerInterface interface {
 	// UnassignProjectUser Remove a user from a project (cp-admin)
 	// (DELETE /projects/{projectId}/users/{userId})
 	UnassignProjectUser(ctx context.Context, request UnassignProjectUserRequestObject) (UnassignProjectUserResponseObject, error)
+	// ListUsers List the portal's users (cp-admin)
+	// (GET /users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// InviteUser Invite a user (cp-admin)
+	// (POST /users)
+	InviteUser(ctx context.Context, request InviteUserRequestObject) (InviteUserResponseObject, error)
+	// DeleteUser Delete a user and their project assignments (cp-admin)
+	// (DELETE /users/{userId})
+	DeleteUser(ctx context.Context, request DeleteUserRequestObject) (DeleteUserResponseObject, error)
+	// GetUser Get a user with their roles and first projects (cp-admin)
+	// (GET /users/{userId})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// SetUserEnabled Disable or enable a user (cp-admin)
+	// (PUT /users/{userId}/enabled)
+	SetUserEnabled(ctx context.Context, request SetUserEnabledRequestObject) (SetUserEnabledResponseObject, error)
+	// ResendInvitation Send the invitation again (cp-admin)
+	// (POST /users/{userId}/invitation)
+	ResendInvitation(ctx context.Context, request ResendInvitationRequestObject) (ResendInvitationResponseObject, error)
+	// SendPasswordReset Mail the user a link to choose a new password (cp-admin)
+	// (POST /users/{userId}/password-reset)
+	SendPasswordReset(ctx context.Context, request SendPasswordResetRequestObject) (SendPasswordResetResponseObject, error)
+	// ListUserProjects List the projects a user is assigned to (cp-admin)
+	// (GET /users/{userId}/projects)
+	ListUserProjects(ctx context.Context, request ListUserProjectsRequestObject) (ListUserProjectsResponseObject, error)
+	// SetUserRole Change a user's role (cp-admin)
+	// (PUT /users/{userId}/role)
+	SetUserRole(ctx context.Context, request SetUserRoleRequestObject) (SetUserRoleResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -2347,6 +3182,54 @@ func (sh *strictHandler) ListCustomerProjects(ctx echo.Context, customerId Custo
 	return nil
 }
 
+// AcceptInvitation operation middleware
+func (sh *strictHandler) AcceptInvitation(ctx echo.Context, token LinkToken) error {
+	var request AcceptInvitationRequestObject
+
+	request.Token = token
+
+	var body AcceptInvitationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AcceptInvitation(ctx.Request().Context(), request.(AcceptInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AcceptInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AcceptInvitationResponseObject); ok {
+		return validResponse.VisitAcceptInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx echo.Context) error {
 	var request GetMeRequestObject
@@ -2534,6 +3417,54 @@ func (sh *strictHandler) UpdatePartner(ctx echo.Context, partnerId PartnerId, pa
 		return err
 	} else if validResponse, ok := response.(UpdatePartnerResponseObject); ok {
 		return validResponse.VisitUpdatePartnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResetPassword operation middleware
+func (sh *strictHandler) ResetPassword(ctx echo.Context, token LinkToken) error {
+	var request ResetPasswordRequestObject
+
+	request.Token = token
+
+	var body ResetPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPassword(ctx.Request().Context(), request.(ResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetPasswordResponseObject); ok {
+		return validResponse.VisitResetPasswordResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -2910,65 +3841,381 @@ func (sh *strictHandler) UnassignProjectUser(ctx echo.Context, projectId Project
 	return nil
 }
 
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
+	var request ListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx.Request().Context(), request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		return validResponse.VisitListUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InviteUser operation middleware
+func (sh *strictHandler) InviteUser(ctx echo.Context) error {
+	var request InviteUserRequestObject
+
+	var body InviteUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InviteUser(ctx.Request().Context(), request.(InviteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InviteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InviteUserResponseObject); ok {
+		return validResponse.VisitInviteUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteUser operation middleware
+func (sh *strictHandler) DeleteUser(ctx echo.Context, userId UserId) error {
+	var request DeleteUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteUser(ctx.Request().Context(), request.(DeleteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteUserResponseObject); ok {
+		return validResponse.VisitDeleteUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx echo.Context, userId UserId) error {
+	var request GetUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx.Request().Context(), request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		return validResponse.VisitGetUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetUserEnabled operation middleware
+func (sh *strictHandler) SetUserEnabled(ctx echo.Context, userId UserId) error {
+	var request SetUserEnabledRequestObject
+
+	request.UserId = userId
+
+	var body SetUserEnabledJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetUserEnabled(ctx.Request().Context(), request.(SetUserEnabledRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetUserEnabled")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetUserEnabledResponseObject); ok {
+		return validResponse.VisitSetUserEnabledResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResendInvitation operation middleware
+func (sh *strictHandler) ResendInvitation(ctx echo.Context, userId UserId) error {
+	var request ResendInvitationRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResendInvitation(ctx.Request().Context(), request.(ResendInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResendInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResendInvitationResponseObject); ok {
+		return validResponse.VisitResendInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SendPasswordReset operation middleware
+func (sh *strictHandler) SendPasswordReset(ctx echo.Context, userId UserId) error {
+	var request SendPasswordResetRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SendPasswordReset(ctx.Request().Context(), request.(SendPasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SendPasswordReset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SendPasswordResetResponseObject); ok {
+		return validResponse.VisitSendPasswordResetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListUserProjects operation middleware
+func (sh *strictHandler) ListUserProjects(ctx echo.Context, userId UserId, params ListUserProjectsParams) error {
+	var request ListUserProjectsRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserProjects(ctx.Request().Context(), request.(ListUserProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUserProjectsResponseObject); ok {
+		return validResponse.VisitListUserProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetUserRole operation middleware
+func (sh *strictHandler) SetUserRole(ctx echo.Context, userId UserId) error {
+	var request SetUserRoleRequestObject
+
+	request.UserId = userId
+
+	var body SetUserRoleJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetUserRole(ctx.Request().Context(), request.(SetUserRoleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetUserRole")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetUserRoleResponseObject); ok {
+		return validResponse.VisitSetUserRoleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Fzdc9s2Ev9XdnidiT1HS7Lr3F2VJzdNO+4lqc9Jrg+xbwSTKwkNCTAAaEf16H+/wQdJUIS+YtlOmqdY",
-	"IojFfv12F7vKbZTwvOAMmZLR8DaaIklRmD9fvCUT/W+KMhG0UJSzaBj9F4WknAEfg5oiCCwESmSK6Ocx",
-	"jLmA0en44BVRyXTUi+JIJlPMid5IzQqMhpFUgrJJNJ/H0UueELvvIpl35y8rEolAojAFgZKXIsHVm87j",
-	"qCCC5KgcG89LIbnoUng7RRgx/KTsglFFrhB4TXkpoSATQ4vq1R9LFLMojhjJNbnEbuofJCefXiKbqGk0",
-	"PBwcHccBdp+XUvEcxWmqXzD7FkRN/W3rBXEk8GNJBabRUIkSfVJjLnKiomFUllSv7FI6HRsFhLnWioWM",
-	"SAUCSfrMcF0WKVEIVILAcSkxhRuqpnB8eATUyoVf/YGJgmRK2ARTkJQljXis2TSMVBawTEL/CMrnJc2p",
-	"6p75jEwQJP1zqTYy855PKsUxKTMVDZ8OYk2X5mUeDY8G+hNl9tNhfQTKFE5QmDOcEaHYChUV9fO7aehM",
-	"cC3P5XTq53ej8x8jqo5MnxOJB5RJZJIqeo2g8JMyetb0YY8LYGV+hWIf8lIqSDhThLJlGvi4TNFHT58a",
-	"kdeuEYc8VqAsOJNoHPZM8KsMc/2nporMmAQpioxatOgXdsXf/5AWOhrK3wkcR8Pob/0G1fr2qexX+xqK",
-	"bWmcMEAhuIC985+fww/HT/8JjgakqAjN5H7PSNPtZXHF+qr+uxC8QKGoZcDIKlEvckKzAETF1YLXRnbL",
-	"n59NOVuywELiiWrZgPbgA0Vz7BpCXEPLa6PV4K403cCkKpUH3mdcWQG0hXvKFApGMjDPn4ELGCZUJMUB",
-	"SXPKgLBUf5BlUXChgLNs1gsRtzi1Bedz333eR4Ylw0FHJG29LGghbmvVV4F/qMuavoXLyEd9VpTWlNOU",
-	"atmQ7MyzmzHJJMZrTGnRs9aZ1qbra1NbjdEhM1p4Y6WvN8azFUR4prVBlPXVHdb0Ki3pYNN1aaowb/+x",
-	"CmlqaJjXhIgQZGY4qTOOcErUMlZDLHTaV4Ez4lK8sY7dTQQSkmUonkjQPkcyKCUKoKl2vM9HgQJFTqXO",
-	"EdfK6cxbqlnnGW4u5HOeYUjAsrRSCnKs+AdkTyS4RWGIkRqugtyFwKSi571YsdIWRkiPLtsIxJDtEf5r",
-	"gG+XPa0IQrsE+Da1bTC7ygI/A7LvG+ECQtwGgsMA2d5yhUR2AY+V0d8bOjoC5/oIW+mu8JP/9bm1f5rm",
-	"1eCJ2qDY9rDfp8Sm3haPISczSLmtpW9oOkElQXGQU34DXMCUpggk0S9L7WRtFnLCyARPpKQTlldV/UK2",
-	"ax5KA/fSuK47vCHjCg/p+e8V5xkSphmx21cBTnpa6ixyWli9xhELr9Hl6UmWtai1WTlHkkrAaxQzqIJ8",
-	"XLFjWbMUYK/CqtgDqv0wk9cUb16H0fAcE6TXKIG2YHGL7RfspsOjT74r745wO5KMAyYQNMmmzGpbkK14",
-	"TEbxieRF5l9MWICw1wSOhwBAmVpKhiPwmGKWSiAKTIVuCsoKNNrnMCtXHSNEOkcpHUSt9le7e/NCSESL",
-	"6ESZVIQl4fCpN0fpCvrOU6mIKmWLm+PBoHsDEUeKqgzbbJ+ya5LRFByJEN/2i46nw7vzUxA4RoEsMbU9",
-	"ZRN3zWXrW/2iVkJDbapUIYf9fiXsA5sd9lK8ripv2af2SGth0TytmKrFsMQeq7ztKyqnTzdLulpq+fzS",
-	"+w+Z/yYmhNE/zUXIaSCv/5UKAm9QXNME4ZVBAo0BwL33gKbPgFyZNO5mikxjGEgMp8Nff7nfulV1CY9/",
-	"5vsq/Ksrvr9S3f959u7tfjzwYG8ry35d5ihoAr++ebVozTGUjH4sdVokuJStHKYgShtkNIz+935w8MPl",
-	"7WF8+K/5d9HjX0507XKFFe0k8XYQe2+Jt6nJdehiZW44dP6u3ab2dvvB5Wj2QyUJb9NGvO9kqEBed9ux",
-	"1kS3LPPr5SG+9RF3oSDD6r1pR+++SU3UdrsXn0iishlwhsDHpmg4TQ2AVyLpFiF20dZq2K5v0OFQp1mY",
-	"lIKq2RstUHuWKyQCxUmpps2nn6tT/fr726pzYZJ087Q5pk6FbL+AsjHvQtIbzMYH0gVbd4lm4lyVr7eq",
-	"q2HzfV2j6L8cWJm1N1Nu6j+JqNO0vHfBLpg+PDJFE6LQ9uVG+isuHAIO4UdzcLgoB4PvE5IkKKW96zLf",
-	"4AjGgue2xuRsTCelwBR+K5Cd/gTPOWO6QqJSligu2N6/cZZknHyIdbVpckXD2RMJVyXN1AFlbq3O4kd9",
-	"gSTLZd8uGu33QKOABCIQkozq0G9uw1x/9YLVu9mnQxhVMDGCPVPKqSllk/3YPHCgMYI90dR6ZkEMN4Lq",
-	"2otx98IFGzXIMjLyHHnoMoI9l/laeaspzswxiSmVMAXFY/OWEVRQhxfMsMFls89+D05Y1R7lpZK6Plf+",
-	"9apAkkyBMHmjtzseHMeAzqsy+gGBgLkcYBPtZEbjL6lUVoRcpKiVdTWznTl7mEnVoCUMeEF06BvZnvRo",
-	"CAWREghUTbUnst3nVhwmqC6YafbhJ2W2ewZUW0CVFXJmODBNYtMHhxempjNHGi3rxY2a/tl+70KjfkYT",
-	"ZBKbe7HopCDJFA+OegOv2Klv3+HMOtHJ2akuhO2sQTSMDnsD+wIvkJGCRsPo+96g972N71Pj6HXBYj5N",
-	"0ORcGpXqjCLSYvVraX9S4H0YmpslfduensdrFzqo3mCl7c7OLxdaoEeDwYr253Ztz1ZjI9D7/I2hUbH2",
-	"Tw+fFuzOJnWuqR4mWHPgdVrjSJZ5TsTMCX/BsxYuvSSajJ5MpJ8eyehyHkcFlwGFPjfJeN1vqavwH3k6",
-	"27kEbSI/bwdcJUqcd9R3uHPiIdVZ7nVYDYzthDZ1y/pmzcL8zar19Tp3iDvZgT01kNoOmsuz/SXqn8ee",
-	"d/dvm8R5bmNyhgq7xvGT+b5lHC0lHXcDun0l3YG12518LtWUKJgSHa+aGLSW9TiMZL+gWs7Y4EGs763n",
-	"yp9rgjswp19QeVJejh9bQb03qaXB2RXwi8kfS93Vs7lMfGaCcU6VwhR4YdNr+0hH1iTTOVraA/NeMyNn",
-	"47iq5rJmvDRjWTpM21EsyLhUbkDLVLRtS3hnHnjGsB2n1aSYjUFfBHg+nPm6+5svwYzPschI4gPGE1ld",
-	"lt8BH/uF12FZmxN5TYRvITXyr1bWZEaVGO8tMWrp3StRuq3BZVlSHNW6viPgaXOyFfmy2PMK7zPqvMKl",
-	"8caIYQcy/33KfbnSqvq24p65Hqwn5xydnxVeW3OpQ3ntuW/CkbzhgHWOVN973GOF0fSzV7lOrcl19cVZ",
-	"fVd5HxGyNWvywNVFPYrxlysuqhmAYOz0NO+7dP+2nuLYoLDwreIR6oqKQRMiqISMsg/mCsurL9Zyv7y6",
-	"WMrd4CGM723jxI9eWjTnCAPHVvje/LzAqytCCX0j/y8rn98erR7MYKps/vENp0nm3VnW5PKLeLRJzv4F",
-	"5urxbSfwZzNQU139dpPb5b+t8tqim//U5VspFBZbGCvym1Y5sCq/cX3he0IMfwziofObquP918tvXIQf",
-	"c7H2KtUzBB9e+rf1j8w2SXc8I3mMdMfxa27LqLLTq65zZ4Yc/TadSYbkWmGsyH6WMTt4CNN827j442c/",
-	"9TnCsLJd9lP/qHFd9lNT/cKyn62x7MEMps5+Ht1wvOzHnmVd9rMenja8danC9ENdvnyTdypNoXm/6OAS",
-	"lsVf6tohiqPBoR1d9Y4GN0QCwxszVmHOqEPC0WBgV1IFJBNI0ple2G2kvKTsQ9uC7vfC5xzHX1ABdeJE",
-	"YyWnDeeB7pleWoItuHqU1EofxL9X8ez77ri16dXSO5aFzXBdymVf3EnOZbfyRGGGxzYXxh38Pt7qAmWp",
-	"1M0vmzYJFe/kVx8n6tnTNUHCyKQVIerRyx1GCfebsmag7jGCxGuSY30azenIDqSOgDcfNecj2CN2UTPm",
-	"aEY0JCKLgfawZyYyzVeWI8ouGFGQIZEKOEvQjP8FgpLZtolItUhaMcmOIFZRCQXasbm2vdpfcnkWe09x",
-	"qZoPfuCgZIeel0ekSnK7jklL6Vb0Hj8k2aNAZaM7iUjGQ/u31iPWxCIStLx1oegcc369k0hkd6r4f9Aw",
-	"FPgvedxU+13+P55Lf0jdHMofT39/qTFNoriujlyKLBpGfVLQ/vWhQTzHaD1Pa+D7dvHuVPpf1rWT/10l",
-	"p/nl/P8BAAD//w==",
+	"5Fx7c9s4kv8qKN5UJamlJdmT3M0of3kz2S3P5eFzkp26i3MnmGxJmFAAA4B2NC5/9ys0ABKUQD1syc5M",
+	"/rJFgnh0N7p//QCuk0zMSsGBa5UMr5Mp0Bwk/vvyPZ2YvzmoTLJSM8GTYfIvkIoJTsSY6CkQCaUEBVxT",
+	"8z4lYyHJ6GR88JrqbDrqJWmisinMqOlIz0tIhonSkvFJcnOTJq9ERm2/i8N8OHvlh8gkUA05kaBEJTNY",
+	"3elNmpRU0hlot4wXlVRCLo/wfgpkxOGrtg1GfrhSwiUTlSIlneBYzLT+UoGcJ2nC6cwMl9lOw4nM6NdX",
+	"wCd6mgwPB0dP08hyX1RKixnIk9x8gP2WVE/DbusGaSLhS8Uk5MlQywrCocZCzqhOhklVMdNyeaSTMTIg",
+	"vmrDWFJQpYkEmj/HVVdlTjUQpoiEcaUgJ1dMT8nTwyPCLF3Exe+QaZJNKZ9AThTjWUMeKzbNQrwEdFHo",
+	"36P0ecVmTC/P+ZROgCj2Ryc3CvwuHCqHMa0KnQyfDVIzLptVs2R4NDC/GLe/DuspMK5hAtLNgX9+Lz4D",
+	"j9NOQSZBk7EUM6TKjLICclIw/rmeXZunGjtbxc5Qco5+whn630cDI85agzQd/+/H44P/oQd/DA5+/r+D",
+	"T3/7Icr6Uyo1XyFjZf3+biJ2KoURiO5x6vd3G+e/kNdLzHhBFRwwroArptklEA1fNbLEjE8eC0l4NbsA",
+	"+YTMKqVJJrimjHeJ0JcuST169qzFkcPYHD+oFQSv1J2pfWM+VqXgClCnnUpxUcDM/GvWBRx3DS3LglmF",
+	"2i9ti7/9rqx2bcb6QcI4GSb/1m8Uf9++VX3fL47YpvcxJyClkOTx2T9ekJ+fPvsP4sYgOWjKCvWkh7Rw",
+	"fVnVa9WZ+b+UogSpmV0AciPTL832iWjx1Dd4gyTsfn86FbyjgbUax7pFX6PkDjSbwTKR01r7vkG5ifbK",
+	"8g3Y5Tkf+Z4LbQnQJu4JNzucFgTfPyfOpqI1zcoDms8YJ5Tn5oeqylJITQQv5r3Y4FaVb7Hym1A0Pya4",
+	"JFzBEknafFngQtrmasiCcFKf6vGtRUlCw8jLyopynjNDG1qcBnIzpoWCdI0oLe7ddaK1afta1FabsZgY",
+	"LXyxUps0wrOVEgpEawMgErI7zulVXDL2eHlLMw2z9j+rNE2tGm7qgaiUdI4rqUFZHDW2hBUHi832JacX",
+	"BeQvEK9sKVNgvw2GvxCiAMqXxvctYzM44ZdM1/h2m+G7ZDkQgR8jIjBmUm0u1wYBbty4tuZtFq/VhDP6",
+	"9cQ2PjTga5HVUhSwTlTOTBuj15TRkXa+bfX5i0V7imiBCADpZ3Tjtna8xVmnxXCKMfa+jmwC6DRo+OZf",
+	"INmYWcFqL+G3KegpSJw+y4FrpufGwF6yHCSZUkUu3bfWJ6JFAfKRapa6KKfeVi1D2PpbY0ZoQQxdCctN",
+	"J7c3bCXIGVPGM1y79U+Dpk4ENtcbXhgWBUlVli/RFSMEf6SIaxS3moF0bWAf/XjBh34pbWLEJOcNXJ1S",
+	"pa6EzLfUDGXw2ZKeD6T7p3XSXXcUm59zISKwbXtQ9WdATM4lWoH7domp2qNtA5O8a3cLlLRvUBEh4jao",
+	"J45J2l2uoMguEIkX+r0BEjfAmZnClps+8OjXO8ztbe4/jc6orbQXLRLVga0hMzonubARviuWT8DaWzUV",
+	"V0RIMmU5EJqZj5XZZO0lzCinEzhWik34zMcaFxxMfKnQHCncum7yOIzDHypu6mz3HlOqGG7zjRwXVrdx",
+	"g61qY1z+qF66ZBrCVdiAmTKkZJKgiSCPvYp6El+PBJofF0VrQe1xzoDmisAlyDnx0D31FLPUs4toxkoD",
+	"Xdgx7iWDqzdxhXsGGbBLUIS1NO8W3S+I5tIaw+GXWbrEvyVmpREpa3MrugcQBJn3OzF3KwBgt0+xgNxv",
+	"a0NZ7W+cAs/Nww7xzFOUEMSa9TeEKcNSQrMMSg05mYOOS0noOCxNYjdwbmt7uzWAi8A2z6EYJbcy07VI",
+	"/YKRMVT3RfF2nAw/rrFBjTDepFHfIvQgljlTBoprGQajkNWa1Ib9EfsrQnHPGOdCpORijjFUDJVuZDlt",
+	"j8awRVjpx3vTMqILEX6H3q6mwM28JBAqgcyEhOfEQFXCtLECfVSr/WsbUr3pR6zCKm+uJl5AqWUGfmqx",
+	"cCfQImTrvtBFExJuTzWvZRC+0llZhHkmi6xs1scNEtNpUgrZKVNQ5IpQTdAFb8lMex7YctU0ouEDUMox",
+	"YDVhbO/NBzESLRKecaUpzzr0GHypQLn0xtJbpamuVGs1T4P4Rp1QShPNtA1xNMs+4Ze0YDlxQ8TWbR8s",
+	"QSTy4eyESBiDBJ5hpoPxicta2li8+dAwoRltqnWphv2+J/aBdft7OVz6LIHqMzultdsI3/pF1WTokEfv",
+	"kP+JQv8nm1naFltub7B/V7O3ckI5+wNtzUkkYPMrk5S8A3nJMiCvEcsYZENE8B1h+XNCLxoNasy4gnic",
+	"48+fmmglyZ0JD+e8rySFT3j+lXIUt5P3oPeng0DtbSXZb6oZSJaRX9+9XpTmlFScfamMPymFUi3nL8yG",
+	"Dw5+/nR9mB7+dPND8vCJlGW5XCFFO4EVTsXuE1N4YLesxreToLuFATfIUHaEOM5cggF4NUMmOZVlvqwV",
+	"lv3hnGf7w3cbdNrM0nR6q7zS5umORWe5KwkRd1y7vdAN+XBbZ6prirsQ9/3iZ9P7JqG5thJ7+ZVmupgT",
+	"wYGIMbF+CZpDT5LlWFilNt41IRu2zWUtrNCAVsgqyfT8nSGoncsFUAnyuNLT5tc//Kx+/e29r4pBPxPf",
+	"NtM0wNJWijA+FssK/h0U4wPloIvLNSFq8DGdVpBv2Dyv41jmP++tmrZXU4FhSAVgQO+sd87PuZk8cM0y",
+	"qsEWrY3MIyGdPRmSv+PEyXk1GPyY0SwDpWxKCJ/AqKnmygQfs0klISdvS+Anv5AXgnPINGFKVSDP+eP/",
+	"hHlWCPo5JcJm6+zKHilyUbFCHzDu2hqfaNSXQIuZ6ttGoyc9coYBQOPdZgUzQMpGBG3x4Tmve7Nvh2Tk",
+	"NdaIPMZwn54yPnmS4gunv0bksWzigdggJVcSA5FcuA/O+ahRciOk5yhQdCPy2PkRdXRgjtNshQZ82CjO",
+	"w3OOyxCq6edJjxxzXzsoKq1YDu0MpgSaTQnl6sp093TwNCXgdlXBPgOhBGPUfGI2GXL8FVPaklDIHAyz",
+	"XMTCTWbiqxcpJ6KkBkiMbMHmaGijCZT4cqpHql0EqgWZgD7nWEgGXzV295wwjVESi7EFxihsBSUWiZKX",
+	"6CHjlEZdVVijpnLqSe/cGKCCZcAVNOmZ5Lik2RQOjnqDwHWs6y6IjSOQ49OTJE0ubSFuMkwOewP7gSiB",
+	"05Ilw+TH3qD3o0VLU9zotfuHvyaACNZopRqfJYasYbw1LKPtiFs1Tfq2dvMmXdvQqeoNWtrKv5tPC8Vv",
+	"R4PBisK37QreWiUtkaq3txyQxWZ/BvppQe4sRHYVp/EB6xUENXZpoqrZjMq5I/7CzlrIvShA/4hOVAg2",
+	"VfLpJk1KoSIMfYGuTV1pU8c0/i7y+c4paN2im7bB1bKCmyX2He588Bjr7OqNWY3UtMc6dc362GahOH1V",
+	"+7qdm8Sd5MDOmtBaDoJcUQf7b9Jgd/evG0B8Y21yARqWheMXfN4SjhaTnsbKbMwn+Q6k3fYUrlJPqcYy",
+	"F97k+tYvPY1rsn+C7l7Y4F6k732wlW8rgjsQp3+CDqjcrT+2UvXBMQajnF04ZBH88dylJzE0+xyN8Yxp",
+	"DTkRpYXX9pWxrFlhMFreI/hdc4DE2nHtDy3MRYVnFoyZtucUSCGUdqcXMD7QloQP+CIQhu1W6o9RWBv0",
+	"TSjP+xNfFw37FsT4DMqCZqHCeKR86uEO+rEf5svWYqIg0fw9QKMwULUGGXky7g0YtfgeuCjLFSpdKCnM",
+	"+N1N4RlxavLDqn+NruSNK9TZSiz8SSPUog7CdVQvGiWJp7A4EMYXU/d4/IicaHIl5GdFBM+sLwRfSyZB",
+	"9YgZy7lMvJifc6OZm0z/xZzoKVOmecEypsnp23fvU6IEHm8iKqPc1uEYghsnAwdUrrTFu5i9c/6b0daN",
+	"hxyQybqSfkDB61aPFBFXHEVJOffSeFqNO2h9pfa2PMaOgvrq/ajnsE5zI+UcAU3Hbs3PiXGjDe9qk8bh",
+	"itR1mLfeKS6okww/fgr3jR3XWN1ATi7mJJsKgd40rccmj5vQhS89NmLy3IAxK30cIIc81LCVarSrDVB1",
+	"QbHXsE8Q9ho64RdqhR2ooN+mIlQzzAejrPaZu8q4gDYzcIQpg2KzTvsSVDR9F3YlKNlcZ1fqMOAeHe6m",
+	"ynCVJak5uc7dPq2zCPvQSK0K4Ht2tusC2b+cr+3LJqNQMuB8uKX713Vt7QZ+digVD+Bm+wWiAWcKzTdG",
+	"dAN3e+3qu53tztUN7kP43jeb+ME97WYeccWxlX5vTnIHbnbMv23o/225t9trq3sTGO/cPrzgNL6tm8sa",
+	"13ZJH1kQdyBBgd65O9IWtzMzRg2Jv13Q7Tvwt1XsHF2/MCja8CzE8C7pRJATqGPvjKw3ClB8g4GJ9HoJ",
+	"1hXOyYx48t23rAQVNZvflvC9REUW87Ur0Gsr9rEKvbqSoj3Zg7CC7r7Rqy+W+uuhV4ffxkKuzRsFghCq",
+	"l/51fb57EzAbCMlDgFm3XtS2TNuzVq5MAU/9hDUJLlK1jhgrsG3XYgf3IZrvmy3+8Ni2nkdcrWyHbevb",
+	"gdZh23rUbwzbbq3L7k1gamz74IITYFs7l3XYdr162jCm5s30fYXWvsuIWRNG2K92iKZGjl2K4GhwWJ8b",
+	"q7X+FVUGmmMNGc7RmISjwcC2ZJrQQgLN56bhctbYuEJtCdpvOA9Pzn0z7vGxI42lnBGce4oivrIDttTV",
+	"g0ArM5EwahbI99311qaBww+8iIvhOshlP9wJ5rJdBaTAStnNiXGHfZ9uFR7rpHqlNjQV9oT4n9pO1IX2",
+	"a4wE0qRlIeo68x1aCXcDQlM9/BBG4g2dQXPQ+WJORrb6fkRE89OsfEQeU9uoqenGejQFwFPCetDD8nN8",
+	"ZFfE+DmnmhRAlcaUO9Y6R4wSdttYpJokLZtk6629VQIJ0bw3fhpI7J7skj8Mcc9GyZ7w6LZInnK7tkmd",
+	"4/rxHt4k2akQL6M7sUjtw/SrbRGNSt46U3QGM3G5E0tke/Lrv1cztJ8rXdFkLVqnhcNFlyDngkOokj5z",
+	"caWGTrlahXQJjUYiLYVUH0RShHKCFDrnzF4B0iNvl/V/TOcYhX5PxjHd/JJfP+PU3oCXussthLTHMvA0",
+	"yN7v/b2Odoln9dINVY8/7RfvqrmRZOnC8+Zanb26nu17MDYBFjv1NP1pKCvE0X3u0yVdEMDGScPrTnjH",
+	"LYt1YdaEXQLHg1mpszmqFWzHc1Dn3AieIpQoxicFHFTKSOPXkhnxWKzOw6uyXIrYV135EjiigOcKQ5ni",
+	"ip/zc3cQncxFhVV6ouL6PMFivCc9cjKubx4nGeVcaHIBpg+d+lI8whT5bMu/7HktW093zpkizwY/xra5",
+	"vRloj5giqNa779D/4n08ETF2FyN9A5bezsRbupUiX5uQDiPeXuJ/i8rLi22C8qWgGBu5kc2ZNqd16usd",
+	"lgMkNha/MQzYQxLAxvytdDNZI4EwC7BGW3QF/OOrGtyrNL53usqonw5lhUAAT8ESLq6SXQX5ra/iFGF9",
+	"X50h9MLtUet08VZIwd2fH4Ci5o6n4N60W3bacUTlmORMWUnHVbu94cp0eyTcL7bh7TfMOytXL2t7vg8N",
+	"277x+r4DisEdV90CvQsV4HghpKP7LVVlUMR/N9mKR6exMgQtv7RJELuRgcqCgcSzzASLIsZCLsL52DV8",
+	"y4U4PF8ogF+nht8ZJt+dAXhEa+EAAp1QxrfmQLt2aSdcWNx2PPe1QFi7dJ90em0AWo06aQ0Ds2jt0Na0",
+	"26QyCIH7vVUHfZd1NzR2h+L9WUd/o8xuTWNg+twZH3RFxJX3ioz5y2EmNNzCCp5ZB3kfJjC4meebtH/t",
+	"wz/S3X5610ogyyIriY8UdrtGn7RLG9v3wHz8ZORCgbz00lTJIhkmfVqy/uUhSo3rsL64AjfX9WLdngof",
+	"1nn78JnXTcEzF0T4dPP/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

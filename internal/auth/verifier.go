@@ -139,7 +139,9 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (portal.Principa
 		Username: claims.PreferredUsername,
 		Email:    claims.Email,
 		Name:     claims.Name,
-		Roles:    v.roles(&claims),
+		// Keycloak always sends email_verified; a token without it has not verified anything.
+		EmailVerified: claims.EmailVerified != nil && *claims.EmailVerified,
+		Roles:         v.roles(&claims),
 	}, nil
 }
 

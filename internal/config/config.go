@@ -29,6 +29,22 @@ type Config struct {
 	LogLevel     slog.Level
 	MaxBodyBytes int64
 	Shutdown     time.Duration
+
+	// Keycloak realm-admin service account (Keycloak mode: user management).
+	KeycloakAdminClientID     string
+	KeycloakAdminClientSecret string
+	InvitationTTL             time.Duration
+	SMTP                      SMTP
+}
+
+// SMTP is the outgoing mail server; Host empty means links are written to the log instead.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+	TLS      string
 }
 
 // Var documents one environment variable; Vars is the reference `portal config` prints and the
@@ -50,6 +66,15 @@ var Vars = []Var{
 	{"PORTAL_LOG_LEVEL", "info", "debug, info, warn or error. Logs are JSON lines on standard output."},
 	{"PORTAL_MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."},
 	{"PORTAL_SHUTDOWN_TIMEOUT", "15s", "How long in-flight requests may take to finish on shutdown."},
+	{"PORTAL_KEYCLOAK_ADMIN_CLIENT_ID", "", "Keycloak mode: confidential client whose service account manages users (realm-management roles manage-users, view-users, query-users, view-clients, query-clients). Empty: user management is unavailable."},
+	{"PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET", "", "Its client secret. Never logged or returned."},
+	{"PORTAL_INVITATION_TTL", "72h", "How long invitation links stay valid (Keycloak's execute-actions lifespan, or the built-in link)."},
+	{"PORTAL_SMTP_HOST", "", "Built-in identity: mail server for invitation and password-reset links. Empty: the links are written to the log."},
+	{"PORTAL_SMTP_PORT", "587", "Mail server port."},
+	{"PORTAL_SMTP_USERNAME", "", "Mail server user (PLAIN auth over TLS); empty: no authentication."},
+	{"PORTAL_SMTP_PASSWORD", "", "Mail server password. Never logged or returned."},
+	{"PORTAL_SMTP_FROM", "", "Sender address, e.g. Customer Portal <portal@example.com>. Required with PORTAL_SMTP_HOST."},
+	{"PORTAL_SMTP_TLS", "starttls", "starttls, tls (implicit, port 465) or none (localhost relays only)."},
 }
 
 // Load reads and validates the configuration; its error lists every problem found.
@@ -116,6 +141,34 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("PORTAL_SHUTDOWN_TIMEOUT", "must be a positive duration such as 15s")
 	}
 	c.Shutdown = d
+	c.KeycloakAdminClientID = get("PORTAL_KEYCLOAK_ADMIN_CLIENT_ID")
+	c.KeycloakAdminClientSecret = getenv("PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET")
+	if c.KeycloakAdminClientID != "" && c.Builtin() {
+		bad("PORTAL_KEYCLOAK_ADMIN_CLIENT_ID", "is set but PORTAL_OIDC_ISSUER_URL is not; set both for Keycloak mode")
+	}
+	if c.KeycloakAdminClientID != "" && c.KeycloakAdminClientSecret == "" {
+		bad("PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET", "is required with PORTAL_KEYCLOAK_ADMIN_CLIENT_ID")
+	}
+	ttl, err := time.ParseDuration(get("PORTAL_INVITATION_TTL"))
+	if err != nil || ttl < 5*time.Minute || ttl > 30*24*time.Hour {
+		bad("PORTAL_INVITATION_TTL", "must be a duration between 5m and 720h")
+	}
+	c.InvitationTTL = ttl
+	c.SMTP = SMTP{Host: get("PORTAL_SMTP_HOST"), Username: get("PORTAL_SMTP_USERNAME"),
+		Password: getenv("PORTAL_SMTP_PASSWORD"), From: get("PORTAL_SMTP_FROM"), TLS: get("PORTAL_SMTP_TLS")}
+	port, err := strconv.Atoi(get("PORTAL_SMTP_PORT"))
+	if err != nil || port < 1 || port > 65535 {
+		bad("PORTAL_SMTP_PORT", "must be a port number")
+	}
+	c.SMTP.Port = port
+	switch c.SMTP.TLS {
+	case "starttls", "tls", "none":
+	default:
+		bad("PORTAL_SMTP_TLS", "must be starttls, tls or none")
+	}
+	if c.SMTP.Host != "" && c.SMTP.From == "" {
+		bad("PORTAL_SMTP_FROM", "is required with PORTAL_SMTP_HOST")
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
 	}

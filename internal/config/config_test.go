@@ -16,7 +16,8 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: ":8080", DataDir: "./portal-data", OIDCClientID: "customer-portal", AdminUser: "admin",
-		LogLevel: slog.LevelInfo, MaxBodyBytes: 1 << 20, Shutdown: 15 * time.Second}
+		LogLevel: slog.LevelInfo, MaxBodyBytes: 1 << 20, Shutdown: 15 * time.Second,
+		InvitationTTL: 72 * time.Hour, SMTP: SMTP{Port: 587, TLS: "starttls"}}
 	if c != want {
 		t.Errorf("Load() = %+v, want %+v", c, want)
 	}
@@ -40,12 +41,22 @@ func TestLoadErrors(t *testing.T) {
 		{"body", map[string]string{"PORTAL_MAX_BODY_BYTES": "12"}, []string{"PORTAL_MAX_BODY_BYTES"}},
 		{"shutdown", map[string]string{"PORTAL_SHUTDOWN_TIMEOUT": "soon"}, []string{"PORTAL_SHUTDOWN_TIMEOUT"}},
 		{"all at once", map[string]string{"PORTAL_ADDR": "x", "PORTAL_LOG_LEVEL": "x"}, []string{"PORTAL_ADDR", "PORTAL_LOG_LEVEL"}},
+		{"admin client without keycloak", map[string]string{"PORTAL_KEYCLOAK_ADMIN_CLIENT_ID": "a", "PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET": "s"}, []string{"PORTAL_OIDC_ISSUER_URL"}},
+		{"admin client without secret", map[string]string{"PORTAL_OIDC_ISSUER_URL": "https://kc.example.com/realms/x", "PORTAL_KEYCLOAK_ADMIN_CLIENT_ID": "a"}, []string{"PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET"}},
+		{"invitation ttl", map[string]string{"PORTAL_INVITATION_TTL": "1s"}, []string{"PORTAL_INVITATION_TTL"}},
+		{"smtp without from", map[string]string{"PORTAL_SMTP_HOST": "mail"}, []string{"PORTAL_SMTP_FROM"}},
+		{"smtp tls", map[string]string{"PORTAL_SMTP_TLS": "ssl"}, []string{"PORTAL_SMTP_TLS"}},
+		{"smtp port", map[string]string{"PORTAL_SMTP_PORT": "0"}, []string{"PORTAL_SMTP_PORT"}},
+		{"secret never echoed", map[string]string{"PORTAL_SMTP_HOST": "mail", "PORTAL_SMTP_PASSWORD": "hunter2-secret"}, []string{"PORTAL_SMTP_FROM"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load(env(tt.env))
 			if err == nil {
 				t.Fatal("Load succeeded, want an error")
+			}
+			if strings.Contains(err.Error(), "hunter2-secret") {
+				t.Errorf("error reveals a secret: %v", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {

@@ -108,11 +108,12 @@ func toMe(c portal.Caller, perm portal.Permissions) api.Me {
 	}
 	return api.Me{
 		Id: c.UserID, Subject: c.Subject, Username: c.Username, Email: optional(c.Email), Name: optional(c.Name),
-		Roles: roles,
+		EmailVerified: &c.EmailVerified, Roles: roles,
 		Permissions: api.Permissions{
 			ReadAllCustomers: perm.ReadAll, ViewNotes: perm.ViewNotes,
 			ManageCustomers: perm.ManageCustomers, ManagePartners: perm.ManagePartners,
 			ManageProjects: perm.ManageProjects, ManageAssignments: perm.ManageAssignments,
+			ManageUsers: perm.ManageUsers,
 		},
 	}
 }

@@ -42,6 +42,9 @@ type Config struct {
 //go:embed docs
 var docsFS embed.FS
 
+//go:embed pages
+var pagesFS embed.FS
+
 // New returns the HTTP handler of the whole API.
 func New(cfg Config) (http.Handler, error) {
 	if cfg.Service == nil || cfg.Verifier == nil {
@@ -99,15 +102,38 @@ func New(cfg Config) (http.Handler, error) {
 		return nil
 	})
 
+	// The pages behind invitation and password-reset links (built-in identity provider).
+	page := func(name, contentType string) echo.HandlerFunc {
+		b, _ := pagesFS.ReadFile("pages/" + name)
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'")
+			h.Set("Cache-Control", "no-store")
+			return c.Blob(http.StatusOK, contentType, b)
+		}
+	}
+	e.GET("/invitation", page("link.html", "text/html; charset=utf-8"))
+	e.GET("/password-reset", page("link.html", "text/html; charset=utf-8"))
+	e.GET("/assets/link.js", page("link.js", "text/javascript; charset=utf-8"))
+	e.GET("/assets/link.css", page("link.css", "text/css; charset=utf-8"))
+
 	g := e.Group("/api/v1", middleware.BodyLimit(fmt.Sprint(cfg.MaxBodyBytes)), authenticate(cfg.Verifier, cfg.Service), validate)
 	api.RegisterHandlers(g, api.NewStrictHandler(&handlers{svc: cfg.Service}, nil))
 	return e, nil
 }
 
+// publicPaths need no token: the secret in a mailed link is their credential.
+var publicPaths = []string{"/api/v1/invitations/", "/api/v1/password-resets/"}
+
 // authenticate verifies the bearer token and puts the caller into the request context.
 func authenticate(v Verifier, svc *portal.Service) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			for _, p := range publicPaths {
+				if strings.HasPrefix(c.Request().URL.Path, p) {
+					return next(c)
+				}
+			}
 			h := c.Request().Header.Get(echo.HeaderAuthorization)
 			scheme, token, ok := strings.Cut(h, " ")
 			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {

@@ -37,7 +37,9 @@ type Principal struct {
 	Username string // preferred_username
 	Email    string
 	Name     string
-	Roles    []Role // portal roles only; unknown roles are dropped by the verifier
+	// EmailVerified is the token's email_verified claim.
+	EmailVerified bool
+	Roles         []Role // portal roles only; unknown roles are dropped by the verifier
 }
 
 // Has reports whether the principal holds role r.

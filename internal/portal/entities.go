@@ -49,12 +49,21 @@ type Project struct {
 	UpdatedAt         time.Time
 }
 
-// User is a person the portal has seen in a verified token, keyed by the token's subject.
+// User is a person known to the portal, keyed by the subject of their tokens: someone who
+// has signed in, or whom an admin invited. Besides the portal's own id it mirrors what the
+// identity provider says of them (refreshed at sign-in and whenever the portal changes or
+// reads the user there), so lists need no remote call.
 type User struct {
 	ID        uuid.UUID
 	Subject   string
 	Username  string
 	Email     string
+	FirstName string
+	LastName  string
+	Roles     []Role
+	Enabled   bool
+	// Pending: invited, invitation not accepted yet.
+	Pending   bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -62,15 +71,17 @@ type User struct {
 // Account is a user of the built-in identity provider: the embedded default's stand-in for a
 // Keycloak user. Subject is the sub its tokens carry.
 type Account struct {
-	ID           uuid.UUID
-	Subject      string
-	Username     string
-	Email        string
-	FirstName    string
-	LastName     string
-	PasswordHash string
-	Roles        []Role
-	Enabled      bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID        uuid.UUID
+	Subject   string
+	Username  string
+	Email     string
+	FirstName string
+	LastName  string
+	// PasswordHash is empty until the invitation is accepted: such an account cannot sign in.
+	PasswordHash  string
+	Roles         []Role
+	Enabled       bool
+	EmailVerified bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }

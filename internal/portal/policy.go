@@ -13,6 +13,8 @@ type Permissions struct {
 	ManagePartners    bool
 	ManageProjects    bool
 	ManageAssignments bool
+	// ManageUsers: invites users, changes roles, disables and deletes users (cp-admin).
+	ManageUsers bool
 }
 
 // PermissionsOf derives a principal's permissions from its roles.
@@ -26,6 +28,7 @@ func PermissionsOf(p Principal) Permissions {
 		ManagePartners:    admin,
 		ManageProjects:    admin,
 		ManageAssignments: admin,
+		ManageUsers:       admin,
 	}
 }
 

@@ -93,7 +93,7 @@ func TestPermissions(t *testing.T) {
 		role Role
 		want Permissions
 	}{
-		{RoleAdmin, Permissions{true, true, true, true, true, true}},
+		{RoleAdmin, Permissions{true, true, true, true, true, true, true}},
 		{RoleSupport, Permissions{ReadAll: true, ViewNotes: true}},
 		{RolePartner, Permissions{}},
 		{RoleCustomer, Permissions{}},

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,16 +13,20 @@ import (
 // Service is the portal's domain service: every read and write of customers, partners and
 // projects goes through it, and it alone decides who may do what.
 type Service struct {
-	store Store
-	now   func() time.Time
-	log   *slog.Logger
-	users *userCache
+	store    Store
+	identity Identity
+	now      func() time.Time
+	log      *slog.Logger
+	users    *userCache
 }
 
 // Options tune a Service; the zero value is fine.
 type Options struct {
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Identity manages users in the identity provider; without it user management answers
+	// Unavailable.
+	Identity Identity
 	// UserCacheTTL is how long a caller's user row is trusted before the next request refreshes
 	// it from the token (default 5 minutes). It only saves a write per request: the row itself
 	// lives in the database, so replicas stay stateless.
@@ -39,7 +44,7 @@ func NewService(store Store, opts Options) *Service {
 	if opts.UserCacheTTL <= 0 {
 		opts.UserCacheTTL = 5 * time.Minute
 	}
-	return &Service{store: store, now: opts.Now, log: opts.Logger,
+	return &Service{store: store, identity: opts.Identity, now: opts.Now, log: opts.Logger,
 		users: &userCache{ttl: opts.UserCacheTTL, max: 10000, m: map[string]cachedUser{}}}
 }
 
@@ -57,14 +62,16 @@ func (s *Service) Authenticate(ctx context.Context, p Principal) (Caller, error)
 		username = p.Subject
 	}
 	now := s.now()
-	if id, ok := s.users.get(p.Subject, username, p.Email, now); ok {
+	fingerprint := p.Email + "\x00" + rolesKey(p.Roles)
+	if id, ok := s.users.get(p.Subject, username, fingerprint, now); ok {
 		return Caller{Principal: p, UserID: id}, nil
 	}
-	u, err := s.store.UpsertUser(ctx, User{Subject: p.Subject, Username: username, Email: p.Email})
+	u, err := s.store.UpsertUser(ctx, User{Subject: p.Subject, Username: username, Email: p.Email,
+		Roles: p.Roles, Enabled: true})
 	if err != nil {
 		return Caller{}, err
 	}
-	s.users.put(p.Subject, username, p.Email, u.ID, now)
+	s.users.put(p.Subject, username, fingerprint, u.ID, now)
 	return Caller{Principal: p, UserID: u.ID}, nil
 }
 
@@ -73,14 +80,24 @@ func (s *Service) Me(ctx context.Context) (Caller, Permissions, error) {
 	return callerFrom(ctx)
 }
 
+func rolesKey(roles []Role) string {
+	var b strings.Builder
+	for _, r := range roles {
+		b.WriteString(string(r))
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
 type cachedUser struct {
-	id              uuid.UUID
-	username, email string
-	expires         time.Time
+	id                    uuid.UUID
+	username, fingerprint string
+	expires               time.Time
 }
 
 // userCache remembers which subjects were recently written, so that the user row is refreshed
-// when the token's username or email changes or the entry ages, not on every request.
+// when the token's username, email or roles (its fingerprint) change or the entry ages, not on
+// every request.
 type userCache struct {
 	mu  sync.Mutex
 	ttl time.Duration
@@ -88,22 +105,28 @@ type userCache struct {
 	m   map[string]cachedUser
 }
 
-func (c *userCache) get(sub, username, email string, now time.Time) (uuid.UUID, bool) {
+func (c *userCache) get(sub, username, fingerprint string, now time.Time) (uuid.UUID, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[sub]
-	if !ok || now.After(e.expires) || e.username != username || e.email != email {
+	if !ok || now.After(e.expires) || e.username != username || e.fingerprint != fingerprint {
 		return uuid.Nil, false
 	}
 	return e.id, true
 }
 
-func (c *userCache) put(sub, username, email string, id uuid.UUID, now time.Time) {
+func (c *userCache) forget(sub string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, sub)
+}
+
+func (c *userCache) put(sub, username, fingerprint string, id uuid.UUID, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
 		// Dropping everything is crude but bounded, and a miss only costs one upsert.
 		c.m = make(map[string]cachedUser, c.max)
 	}
-	c.m[sub] = cachedUser{id: id, username: username, email: email, expires: now.Add(c.ttl)}
+	c.m[sub] = cachedUser{id: id, username: username, fingerprint: fingerprint, expires: now.Add(c.ttl)}
 }

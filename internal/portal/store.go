@@ -83,13 +83,30 @@ type Store interface {
 	UnlinkPartner(ctx context.Context, projectID, partnerID uuid.UUID) error
 	ListProjectPartners(ctx context.Context, projectID uuid.UUID, p ListParams) ([]Partner, error)
 
-	// UpsertUser creates the user with this subject or refreshes its username and email, and
-	// returns the stored row. Usernames are unique: when another subject still holds this
+	// UpsertUser records a sign-in: it creates the user with this subject or refreshes its
+	// username, email and roles from the token, marks it enabled and not pending (a token was
+	// issued, so the invitation was accepted), keeps its names, and returns the stored row. Usernames are unique: when another subject still holds this
 	// username (the identity provider recreated or renamed a user), that older row's username
 	// becomes its subject, since the token just verified is the authority.
 	UpsertUser(ctx context.Context, u User) (*User, error)
 	GetUser(ctx context.Context, id uuid.UUID) (*User, error)
 	GetUserByUsername(ctx context.Context, username string) (*User, error)
+	GetUserBySubject(ctx context.Context, subject string) (*User, error)
+	// SyncUser writes everything the identity provider says of the user with u.Subject
+	// (username, email, names, roles, enabled, pending), creating the row if missing, with the
+	// same username takeover rule as UpsertUser.
+	SyncUser(ctx context.Context, u User) (*User, error)
+	// ListUsers lists users ordered by (username, id); Key.Name is the username.
+	ListUsers(ctx context.Context, f UserFilter) ([]User, error)
+	// DeleteUser removes the user with their project assignments.
+	DeleteUser(ctx context.Context, id uuid.UUID) error
+}
+
+// UserFilter narrows a user list. Query matches username, email, first or last name.
+type UserFilter struct {
+	ListParams
+	Role    Role  // "" for any
+	Enabled *bool // nil for any
 }
 
 // AccountStore keeps the built-in identity provider's accounts.
