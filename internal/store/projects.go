@@ -200,11 +200,7 @@ func (db *DB) ListProjectUsers(ctx context.Context, projectID uuid.UUID, p porta
 	if err != nil {
 		return nil, translate(err, op{context: "list project users"})
 	}
-	out := make([]portal.User, len(rows))
-	for i := range rows {
-		out[i] = rows[i].entity()
-	}
-	return out, nil
+	return userEntities(rows), nil
 }
 
 // LinkPartner links a partner to a project; created is false when it already was.

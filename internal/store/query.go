@@ -70,6 +70,23 @@ func keyset(p portal.ListParams, nameCol, idCol string, searchCols ...string) fu
 	}
 }
 
+// hasRole keeps the rows whose comma-separated roles column col holds role as a whole item:
+// "cp-admin" matches "cp-support,cp-admin" but not "cp-administrator". The comparison is exact
+// (no pattern, case-sensitive) on both databases: strpos on PostgreSQL and instr on SQLite take
+// (haystack, needle) alike. A role that is empty or holds a comma is Invalid.
+func (db *DB) hasRole(col string, role portal.Role) (func(*gorm.DB) *gorm.DB, error) {
+	if role == "" || strings.Contains(string(role), ",") {
+		return nil, portal.FieldErrorf(portal.Invalid, "role", "role %q is not valid", role)
+	}
+	find := "instr"
+	if db.dialect == Postgres {
+		find = "strpos"
+	}
+	return func(tx *gorm.DB) *gorm.DB {
+		return tx.Where(find+"(',' || "+col+" || ',', ?) > 0", ","+string(role)+",")
+	}, nil
+}
+
 // clauseForUpdate makes a SELECT lock the rows it reads until the transaction ends.
 var clauseForUpdate = clause.Locking{Strength: clause.LockingStrengthUpdate}
 

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -9,8 +11,8 @@ import (
 	"github.com/customer-portal/portal/internal/portal"
 )
 
-// The row structs mirror the tables of migrations/*/00001_init.sql. They are private: callers
-// only ever see portal entities. Timestamps are set by the store, never by GORM.
+// The row structs mirror the tables of migrations/*/*.sql. They are private: callers only ever
+// see portal entities. Timestamps are set by the store, never by GORM.
 
 type customerRow struct {
 	ID             uuid.UUID `gorm:"column:id;primaryKey"`
@@ -113,15 +115,26 @@ type userRow struct {
 	Subject   string    `gorm:"column:subject"`
 	Username  string    `gorm:"column:username"`
 	Email     string    `gorm:"column:email"`
+	FirstName string    `gorm:"column:first_name"`
+	LastName  string    `gorm:"column:last_name"`
+	// Roles is the comma-separated list joinRoles makes.
+	Roles     string    `gorm:"column:roles"`
+	Enabled   bool      `gorm:"column:enabled"`
+	Pending   bool      `gorm:"column:pending"`
 	CreatedAt time.Time `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
 }
 
 func (userRow) TableName() string { return "users" }
 
+// userColumns lists the columns of userRow, for statements GORM does not build.
+const userColumns = "id, subject, username, email, first_name, last_name, roles, enabled, pending, created_at, updated_at"
+
 func (r *userRow) entity() portal.User {
 	return portal.User{
 		ID: r.ID, Subject: r.Subject, Username: r.Username, Email: r.Email,
+		FirstName: r.FirstName, LastName: r.LastName, Roles: splitRoles(r.Roles),
+		Enabled: r.Enabled, Pending: r.Pending,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -151,28 +164,95 @@ type accountRow struct {
 	Email     *string   `gorm:"column:email"`
 	FirstName string    `gorm:"column:first_name"`
 	LastName  string    `gorm:"column:last_name"`
-	// PasswordHash is opaque to the store; the identity provider hashes and verifies.
-	PasswordHash string    `gorm:"column:password_hash"`
-	Roles        string    `gorm:"column:roles"`
-	Enabled      bool      `gorm:"column:enabled"`
-	CreatedAt    time.Time `gorm:"column:created_at;autoCreateTime:false"`
-	UpdatedAt    time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
+	// PasswordHash is opaque to the store; the identity provider hashes and verifies. It is
+	// empty for an invited account that has not chosen a password yet.
+	PasswordHash  string    `gorm:"column:password_hash"`
+	Roles         string    `gorm:"column:roles"`
+	Enabled       bool      `gorm:"column:enabled"`
+	EmailVerified bool      `gorm:"column:email_verified"`
+	CreatedAt     time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt     time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
 }
 
 func (accountRow) TableName() string { return "accounts" }
 
-func (r *accountRow) entity() portal.Account {
-	var roles []portal.Role
-	if r.Roles != "" {
-		for _, s := range strings.Split(r.Roles, ",") {
-			roles = append(roles, portal.Role(s))
-		}
+// accountFrom builds the row of a: username and email lower-case, roles joined.
+func accountFrom(a *portal.Account) (accountRow, error) {
+	roles, err := joinRoles(a.Roles)
+	if err != nil {
+		return accountRow{}, err
 	}
+	return accountRow{
+		ID: a.ID, Subject: a.Subject, Username: strings.ToLower(a.Username),
+		Email: nullable(strings.ToLower(a.Email)), FirstName: a.FirstName, LastName: a.LastName,
+		PasswordHash: a.PasswordHash, Roles: roles, Enabled: a.Enabled, EmailVerified: a.EmailVerified,
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+	}, nil
+}
+
+func (r *accountRow) entity() portal.Account {
 	return portal.Account{
 		ID: r.ID, Subject: r.Subject, Username: r.Username, Email: deref(r.Email),
 		FirstName: r.FirstName, LastName: r.LastName, PasswordHash: r.PasswordHash,
-		Roles: roles, Enabled: r.Enabled, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		Roles: splitRoles(r.Roles), Enabled: r.Enabled, EmailVerified: r.EmailVerified,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
+}
+
+type accountTokenRow struct {
+	Hash      string    `gorm:"column:hash;primaryKey"`
+	Subject   string    `gorm:"column:subject"`
+	Kind      string    `gorm:"column:kind"`
+	ExpiresAt time.Time `gorm:"column:expires_at"`
+	CreatedAt time.Time `gorm:"column:created_at;autoCreateTime:false"`
+}
+
+func (accountTokenRow) TableName() string { return "account_tokens" }
+
+func (r *accountTokenRow) entity() portal.AccountToken {
+	return portal.AccountToken{Hash: r.Hash, Subject: r.Subject, Kind: portal.TokenKind(r.Kind),
+		ExpiresAt: r.ExpiresAt.UTC()}
+}
+
+// joinRoles returns roles as stored: comma-separated, without duplicates, portal roles most
+// powerful first (in the order of portal.Roles) and any other role after them by name. The
+// order is canonical, so that an unchanged set of roles compares equal. A role that is empty
+// or holds a comma cannot be stored: Invalid.
+func joinRoles(roles []portal.Role) (string, error) {
+	rank := func(r portal.Role) int {
+		if i := slices.Index(portal.Roles, r); i >= 0 {
+			return i
+		}
+		return len(portal.Roles)
+	}
+	sorted := slices.Clone(roles)
+	for _, r := range sorted {
+		if r == "" || strings.Contains(string(r), ",") {
+			return "", portal.FieldErrorf(portal.Invalid, "roles", "role %q is not valid", r)
+		}
+	}
+	slices.SortFunc(sorted, func(a, b portal.Role) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(string(a), string(b)))
+	})
+	sorted = slices.Compact(sorted)
+	parts := make([]string, len(sorted))
+	for i, r := range sorted {
+		parts[i] = string(r)
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// splitRoles is the inverse of joinRoles; no roles is nil.
+func splitRoles(s string) []portal.Role {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	roles := make([]portal.Role, len(parts))
+	for i, p := range parts {
+		roles[i] = portal.Role(p)
+	}
+	return roles
 }
 
 // deref returns the string s points to, or "" for nil.

@@ -1,5 +1,5 @@
 // Package store keeps the portal's data in PostgreSQL (production) or SQLite (the embedded
-// default) through GORM. It implements portal.Store and portal.AccountStore; GORM types and
+// default) through GORM. It implements portal.Store and portal.AccountDirectory; GORM types and
 // row structs never leave the package, and every database error is translated into a
 // *portal.Error here, in errors.go.
 package store
@@ -60,8 +60,8 @@ type DB struct {
 }
 
 var (
-	_ portal.Store        = (*DB)(nil)
-	_ portal.AccountStore = (*DB)(nil)
+	_ portal.Store            = (*DB)(nil)
+	_ portal.AccountDirectory = (*DB)(nil)
 )
 
 // Open connects to the database of cfg, applies pending migrations (under an advisory lock on

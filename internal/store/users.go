@@ -10,27 +10,48 @@ import (
 	"github.com/customer-portal/portal/internal/portal"
 )
 
-// upsertAttempts bounds the retries of UpsertUser when a concurrent upsert claims the same
+// upsertAttempts bounds the retries of a user write when a concurrent one claims the same
 // username between its two statements.
 const upsertAttempts = 3
 
-// UpsertUser creates the user with u.Subject or refreshes its username and email, and returns
-// the stored row. When another subject still holds the username case-insensitively, that row's
-// username becomes its own subject: the token just verified is the authority. An unchanged
-// user costs one SELECT and no write.
+// UpsertUser records a sign-in: it creates the user with u.Subject or refreshes its username,
+// email and roles from the token, marks it enabled and not pending, and returns the stored
+// row. Names are kept (a new row takes u's). When another subject still holds the username
+// case-insensitively, that row's username becomes its own subject: the token just verified is
+// the authority. An unchanged user costs one SELECT and no write.
 func (db *DB) UpsertUser(ctx context.Context, u portal.User) (*portal.User, error) {
+	u.Enabled, u.Pending = true, false
+	return db.putUser(ctx, u, false, "upsert user")
+}
+
+// SyncUser writes everything the identity provider says of the user with u.Subject (username,
+// email, names, roles, enabled, pending), creating the row if missing, with the username
+// takeover rule of UpsertUser. An unchanged user costs one SELECT and no write.
+func (db *DB) SyncUser(ctx context.Context, u portal.User) (*portal.User, error) {
+	return db.putUser(ctx, u, true, "sync user")
+}
+
+// putUser creates or updates the user with u.Subject. withNames says whether the names of an
+// existing row are overwritten too (SyncUser) or kept (UpsertUser).
+func (db *DB) putUser(ctx context.Context, u portal.User, withNames bool, opName string) (*portal.User, error) {
 	if u.Subject == "" {
 		return nil, portal.FieldErrorf(portal.Invalid, "subject", "subject is required")
 	}
 	if u.Username == "" {
 		return nil, portal.FieldErrorf(portal.Invalid, "username", "username is required")
 	}
-	o := op{context: "upsert user", values: map[string]string{"username": u.Username}}
+	roles, err := joinRoles(u.Roles)
+	if err != nil {
+		return nil, err
+	}
+	o := op{context: opName, values: map[string]string{"username": u.Username}}
 
 	var cur userRow
-	err := db.gorm.WithContext(ctx).Where("subject = ?", u.Subject).Take(&cur).Error
+	err = db.gorm.WithContext(ctx).Where("subject = ?", u.Subject).Take(&cur).Error
 	switch {
-	case err == nil && cur.Username == u.Username && cur.Email == u.Email:
+	case err == nil && cur.Username == u.Username && cur.Email == u.Email && cur.Roles == roles &&
+		cur.Enabled == u.Enabled && cur.Pending == u.Pending &&
+		(!withNames || cur.FirstName == u.FirstName && cur.LastName == u.LastName):
 		out := cur.entity()
 		return &out, nil
 	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
@@ -41,6 +62,11 @@ func (db *DB) UpsertUser(ctx context.Context, u portal.User) (*portal.User, erro
 	if err != nil {
 		return nil, err
 	}
+	set := "username = excluded.username, email = excluded.email, roles = excluded.roles, " +
+		"enabled = excluded.enabled, pending = excluded.pending, updated_at = excluded.updated_at"
+	if withNames {
+		set += ", first_name = excluded.first_name, last_name = excluded.last_name"
+	}
 	for attempt := 1; ; attempt++ {
 		now := db.clock()
 		var row userRow
@@ -50,12 +76,12 @@ func (db *DB) UpsertUser(ctx context.Context, u portal.User) (*portal.User, erro
 			if err != nil {
 				return err
 			}
-			return tx.Raw(`INSERT INTO users (id, subject, username, email, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (subject) DO UPDATE
-				SET username = excluded.username, email = excluded.email, updated_at = excluded.updated_at
-				RETURNING id, subject, username, email, created_at, updated_at`,
-				id, u.Subject, u.Username, u.Email, now, now).Scan(&row).Error
+			return tx.Raw(`INSERT INTO users (`+userColumns+`)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (subject) DO UPDATE SET `+set+`
+				RETURNING `+userColumns,
+				id, u.Subject, u.Username, u.Email, u.FirstName, u.LastName, roles, u.Enabled, u.Pending,
+				now, now).Scan(&row).Error
 		})
 		if err == nil && row.ID == uuid.Nil {
 			err = errors.New("upsert returned no row")
@@ -74,21 +100,71 @@ func (db *DB) UpsertUser(ctx context.Context, u portal.User) (*portal.User, erro
 
 // GetUser returns the user with this id.
 func (db *DB) GetUser(ctx context.Context, id uuid.UUID) (*portal.User, error) {
+	return db.user(ctx, "get user", "id = ?", id)
+}
+
+// GetUserByUsername returns the user with this username, compared case-insensitively.
+func (db *DB) GetUserByUsername(ctx context.Context, username string) (*portal.User, error) {
+	return db.user(ctx, "get user by username", "lower(username) = lower(?)", username)
+}
+
+// GetUserBySubject returns the user whose tokens carry this subject.
+func (db *DB) GetUserBySubject(ctx context.Context, subject string) (*portal.User, error) {
+	return db.user(ctx, "get user by subject", "subject = ?", subject)
+}
+
+func (db *DB) user(ctx context.Context, opName, where string, arg any) (*portal.User, error) {
 	var row userRow
-	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
-		return nil, translate(err, op{context: "get user", notFound: "user not found"})
+	if err := db.gorm.WithContext(ctx).Where(where, arg).Take(&row).Error; err != nil {
+		return nil, translate(err, op{context: opName, notFound: "user not found"})
 	}
 	u := row.entity()
 	return &u, nil
 }
 
-// GetUserByUsername returns the user with this username, compared case-insensitively.
-func (db *DB) GetUserByUsername(ctx context.Context, username string) (*portal.User, error) {
-	var row userRow
-	err := db.gorm.WithContext(ctx).Where("lower(username) = lower(?)", username).Take(&row).Error
-	if err != nil {
-		return nil, translate(err, op{context: "get user by username", notFound: "user not found"})
+// ListUsers returns one page of users ordered by (username, id). Query matches the username,
+// email, first or last name; Role keeps users holding that role; Enabled keeps users in that
+// state. It is one statement.
+func (db *DB) ListUsers(ctx context.Context, f portal.UserFilter) ([]portal.User, error) {
+	if err := checkLimit(f.ListParams); err != nil {
+		return nil, err
 	}
-	u := row.entity()
-	return &u, nil
+	tx := db.gorm.WithContext(ctx).Model(&userRow{})
+	if f.Role != "" {
+		holds, err := db.hasRole("users.roles", f.Role)
+		if err != nil {
+			return nil, err
+		}
+		tx = tx.Scopes(holds)
+	}
+	if f.Enabled != nil {
+		tx = tx.Where("users.enabled = ?", *f.Enabled)
+	}
+	var rows []userRow
+	err := tx.Scopes(keyset(f.ListParams, "users.username", "users.id",
+		"users.username", "users.email", "users.first_name", "users.last_name")).Find(&rows).Error
+	if err != nil {
+		return nil, translate(err, op{context: "list users"})
+	}
+	return userEntities(rows), nil
+}
+
+// DeleteUser deletes a user; their project assignments go with them.
+func (db *DB) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	res := db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&userRow{})
+	if res.Error != nil {
+		return translate(res.Error, op{context: "delete user"})
+	}
+	if res.RowsAffected == 0 {
+		return portal.Errorf(portal.NotFound, "user not found")
+	}
+	return nil
+}
+
+func userEntities(rows []userRow) []portal.User {
+	out := make([]portal.User, len(rows))
+	for i := range rows {
+		out[i] = rows[i].entity()
+	}
+	return out
 }
