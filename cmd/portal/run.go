@@ -18,6 +18,7 @@ import (
 	"github.com/customer-portal/portal/internal/httpapi"
 	"github.com/customer-portal/portal/internal/identity/builtin"
 	"github.com/customer-portal/portal/internal/identity/keycloak"
+	"github.com/customer-portal/portal/internal/mail"
 	"github.com/customer-portal/portal/internal/portal"
 	"github.com/customer-portal/portal/internal/store"
 )
@@ -97,7 +98,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 
 	mux := http.NewServeMux()
-	var keys auth.KeySource
+	var (
+		keys     auth.KeySource
+		identity portal.Identity
+	)
 	issuer := cfg.OIDCIssuer
 	if cfg.Builtin() {
 		issuer = publicURL + "/realms/portal"
@@ -113,6 +117,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		mux.Handle("/realms/portal", realm)
 		mux.Handle("/realms/portal/", realm)
 		keys = idp
+		sender, err := mailSender(cfg, log)
+		if err != nil {
+			return err
+		}
+		dir, err := builtin.NewDirectory(builtin.DirectoryConfig{Accounts: db, Mail: sender, PublicURL: publicURL,
+			InvitationTTL: cfg.InvitationTTL, Logger: log})
+		if err != nil {
+			return fmt.Errorf("built-in user directory: %w", err)
+		}
+		identity = dir
 	} else {
 		ks, err := keycloak.NewKeySource(cfg.OIDCIssuer, &http.Client{Timeout: 10 * time.Second})
 		if err != nil {
@@ -124,7 +138,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	svc := portal.NewService(db, portal.Options{Logger: log})
+	svc := portal.NewService(db, portal.Options{Logger: log, Identity: identity})
 	api, err := httpapi.New(httpapi.Config{Service: svc, Verifier: verifier, Logger: log, MaxBodyBytes: cfg.MaxBodyBytes})
 	if err != nil {
 		return err
@@ -166,6 +180,20 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 }
 
 var _ auth.KeySource = (*builtin.Issuer)(nil)
+
+// mailSender sends through the configured SMTP server, or into the log when there is none.
+func mailSender(cfg config.Config, log *slog.Logger) (mail.Sender, error) {
+	if cfg.SMTP.Host == "" {
+		log.Warn("no SMTP server configured (PORTAL_SMTP_HOST): invitation and password-reset links are written to this log")
+		return mail.NewLog(log), nil
+	}
+	s, err := mail.NewSMTP(mail.Config{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+		Password: cfg.SMTP.Password, From: cfg.SMTP.From, TLS: cfg.SMTP.TLS})
+	if err != nil {
+		return nil, fmt.Errorf("PORTAL_SMTP_*: %w", err)
+	}
+	return s, nil
+}
 
 func portOf(a net.Addr) string {
 	_, port, _ := net.SplitHostPort(a.String())

@@ -46,7 +46,12 @@ type apiServer struct {
 
 func newServer(t testing.TB, db *store.DB) *apiServer {
 	t.Helper()
-	svc := portal.NewService(db, portal.Options{})
+	return newServerWith(t, db, nil)
+}
+
+func newServerWith(t testing.TB, db *store.DB, id portal.Identity) *apiServer {
+	t.Helper()
+	svc := portal.NewService(db, portal.Options{Identity: id, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	h, err := httpapi.New(httpapi.Config{Service: svc, Verifier: principals,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBodyBytes: 4096})
 	if err != nil {

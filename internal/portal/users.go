@@ -252,12 +252,18 @@ func (s *Service) SendPasswordReset(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// guardAdmins refuses a change that would leave no enabled cp-admin, or that the caller makes
-// to their own account.
-func (s *Service) guardAdmins(ctx context.Context, c Caller, u *User, what string, losesAdmin bool) error {
+// notSelf refuses a change the caller would make to their own account.
+func notSelf(c Caller, u *User, what string) error {
 	if u.Subject == c.Subject {
 		return Errorf(Forbidden, "you cannot %s yourself; ask another admin", what)
 	}
+	return nil
+}
+
+// keepAnAdmin refuses a change that would leave no enabled cp-admin. Two admins demoting each
+// other at the same instant can both pass; the identity provider has no transaction to close
+// that window.
+func (s *Service) keepAnAdmin(ctx context.Context, losesAdmin bool) error {
 	if !losesAdmin {
 		return nil
 	}
@@ -294,11 +300,14 @@ func (s *Service) SetUserRole(ctx context.Context, id uuid.UUID, role Role) (*Us
 	if _, ok := ParseRole(string(role)); !ok {
 		return nil, FieldErrorf(Invalid, "role", "role must be one of cp-admin, cp-support, cp-partner, cp-customer")
 	}
+	if err := notSelf(c, u, "change the role of"); err != nil {
+		return nil, err
+	}
 	admin, err := s.isEnabledAdmin(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.guardAdmins(ctx, c, u, "change the role of", admin && role != RoleAdmin); err != nil {
+	if err := s.keepAnAdmin(ctx, admin && role != RoleAdmin); err != nil {
 		return nil, err
 	}
 	if err := s.identity.SetRole(ctx, u.Subject, role); err != nil {
@@ -314,13 +323,16 @@ func (s *Service) SetUserEnabled(ctx context.Context, id uuid.UUID, enabled bool
 	if err != nil {
 		return nil, err
 	}
+	if err := notSelf(c, u, "disable or enable"); err != nil {
+		return nil, err
+	}
 	admin := false
 	if !enabled {
 		if admin, err = s.isEnabledAdmin(ctx, u); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.guardAdmins(ctx, c, u, "disable or enable", admin); err != nil {
+	if err := s.keepAnAdmin(ctx, admin); err != nil {
 		return nil, err
 	}
 	if err := s.identity.SetEnabled(ctx, u.Subject, enabled); err != nil {
@@ -341,11 +353,14 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
+	if err := notSelf(c, u, "delete"); err != nil {
+		return err
+	}
 	admin, err := s.isEnabledAdmin(ctx, u)
 	if err != nil && !IsKind(err, NotFound) {
 		return err
 	}
-	if err := s.guardAdmins(ctx, c, u, "delete", admin); err != nil {
+	if err := s.keepAnAdmin(ctx, admin); err != nil {
 		return err
 	}
 	if err := s.identity.DeleteUser(ctx, u.Subject); err != nil && !IsKind(err, NotFound) {
