@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +32,14 @@ type portalProcess struct {
 // logTail collects the JSON log lines the server writes to its stdout.
 type logTail struct {
 	lines chan map[string]any
-	all   bytes.Buffer
+	mu    sync.Mutex
+	buf   bytes.Buffer
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 func start(t *testing.T, env map[string]string) *portalProcess {
@@ -42,7 +51,9 @@ func start(t *testing.T, env map[string]string) *portalProcess {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			tail.all.Write(append(sc.Bytes(), '\n'))
+			tail.mu.Lock()
+			tail.buf.Write(append(sc.Bytes(), '\n'))
+			tail.mu.Unlock()
 			var m map[string]any
 			if json.Unmarshal(sc.Bytes(), &m) == nil {
 				select {
@@ -221,6 +232,23 @@ func TestEmbeddedDefault(t *testing.T) {
 	}
 	res.Body.Close()
 
+	// Inviting through the API: without SMTP the link lands in the log, and the invitee sets a
+	// password with it (the README's invitation walkthrough).
+	call(t, "POST", p.url+"/api/v1/users", admin, map[string]any{"username": "bob", "email": "bob@acme.example",
+		"role": "cp-partner"}, 201)
+	link := invitationLink(t, p)
+	page, err := http.Get(link)
+	if err != nil || page.StatusCode != 200 {
+		t.Fatalf("GET %s: %v %v", link, page, err)
+	}
+	page.Body.Close()
+	secret := link[strings.Index(link, "#token=")+len("#token="):]
+	call(t, "POST", p.url+"/api/v1/invitations/"+secret, "", map[string]any{"password": "bob-password-1"}, 204)
+	bob, _ := token(t, tokenURL, "customer-portal", "bob", "bob-password-1")
+	if me := call(t, "GET", p.url+"/api/v1/me", bob, nil, 200); me["roles"].([]any)[0] != "cp-partner" {
+		t.Errorf("bob's roles: %v", me)
+	}
+
 	// Restarting on the same data directory keeps data, keys and the admin (no second bootstrap).
 	p.shutdown()
 	p2 := start(t, env) // a new ephemeral port, so a new issuer URL: sign in again
@@ -228,12 +256,27 @@ func TestEmbeddedDefault(t *testing.T) {
 	if got := call(t, "GET", p2.url+"/api/v1/projects", admin2, nil, 200); len(got["items"].([]any)) != 2 {
 		t.Errorf("projects after restart: %v", got)
 	}
-	if strings.Contains(p2.logs.all.String(), "bootstrap") {
-		t.Errorf("second start bootstrapped again: %s", p2.logs.all.String())
+	if strings.Contains(p2.logs.String(), "bootstrap") {
+		t.Errorf("second start bootstrapped again: %s", p2.logs.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "portal.db")); err != nil {
 		t.Errorf("no SQLite database in the data directory: %v", err)
 	}
+}
+
+// invitationLink finds the invitation link the log mail sender wrote.
+func invitationLink(t *testing.T, p *portalProcess) string {
+	t.Helper()
+	re := regexp.MustCompile(`https?://[^\s"]+/invitation#token=[A-Za-z0-9_-]+`)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindAllString(p.logs.String(), -1); len(m) > 0 {
+			return m[len(m)-1]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no invitation link in the log: %s", p.logs.String())
+	return ""
 }
 
 // bootstrapPassword finds the generated admin password in the first start's log.
@@ -241,7 +284,7 @@ func bootstrapPassword(t *testing.T, p *portalProcess) string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		for _, line := range strings.Split(p.logs.all.String(), "\n") {
+		for _, line := range strings.Split(p.logs.String(), "\n") {
 			var m map[string]any
 			if json.Unmarshal([]byte(line), &m) != nil {
 				continue
@@ -252,7 +295,7 @@ func bootstrapPassword(t *testing.T, p *portalProcess) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("no bootstrap password in the log: %s", p.logs.all.String())
+	t.Fatalf("no bootstrap password in the log: %s", p.logs.String())
 	return ""
 }
 

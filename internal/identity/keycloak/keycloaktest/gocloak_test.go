@@ -268,7 +268,9 @@ func TestLoginClient(t *testing.T) {
 		"typ": "Bearer", "azp": backendClient, "acr": "1",
 		"realm_access": map[string]any{"roles": []any{"default-roles-acme", "offline_access", "uma_authorization"}},
 		"resource_access": map[string]any{
-			"realm-management": map[string]any{"roles": []any{"manage-users", "view-users"}},
+			// view-users is a composite of query-users and query-groups, and tokens carry a
+			// composite's roles too.
+			"realm-management": map[string]any{"roles": []any{"manage-users", "view-users", "query-users", "query-groups"}},
 			portalClient:       map[string]any{"roles": []any{"cp-admin"}},
 			"account":          map[string]any{"roles": defaultAccountRoles},
 		},

@@ -21,13 +21,13 @@ const oidcPath = "/realms/{realm}/protocol/openid-connect"
 // oidcRoutes are the realm's public endpoints.
 func (s *Server) oidcRoutes() []route {
 	return []route{
-		{http.MethodGet, "/realms/{realm}", http.StatusOK, s.handleRealm},
-		{http.MethodGet, "/realms/{realm}/.well-known/openid-configuration", http.StatusOK, s.handleDiscovery},
-		{http.MethodGet, oidcPath + "/certs", http.StatusOK, s.handleCerts},
-		{http.MethodPost, oidcPath + "/token", http.StatusOK, s.handleToken},
-		{http.MethodPost, oidcPath + "/token/introspect", http.StatusOK, s.handleIntrospect},
-		{http.MethodGet, oidcPath + "/userinfo", http.StatusOK, s.handleUserinfo},
-		{http.MethodPost, oidcPath + "/userinfo", http.StatusOK, s.handleUserinfo},
+		{method: http.MethodGet, path: "/realms/{realm}", status: http.StatusOK, handle: s.handleRealm},
+		{method: http.MethodGet, path: "/realms/{realm}/.well-known/openid-configuration", status: http.StatusOK, handle: s.handleDiscovery},
+		{method: http.MethodGet, path: oidcPath + "/certs", status: http.StatusOK, handle: s.handleCerts},
+		{method: http.MethodPost, path: oidcPath + "/token", status: http.StatusOK, handle: s.handleToken},
+		{method: http.MethodPost, path: oidcPath + "/token/introspect", status: http.StatusOK, handle: s.handleIntrospect},
+		{method: http.MethodGet, path: oidcPath + "/userinfo", status: http.StatusOK, handle: s.handleUserinfo},
+		{method: http.MethodPost, path: oidcPath + "/userinfo", status: http.StatusOK, handle: s.handleUserinfo},
 	}
 }
 
@@ -154,8 +154,12 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request) (*Cl
 	s.mu.Lock()
 	client := s.clients[id]
 	s.mu.Unlock()
-	if client == nil {
+	if client == nil || client.Disabled {
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "Invalid client or Invalid client credentials")
+		return nil, false
+	}
+	if client.bearerOnly {
+		oauthError(w, http.StatusBadRequest, "invalid_client", "Bearer-only not allowed")
 		return nil, false
 	}
 	if client.Public {
@@ -199,6 +203,11 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, client *C
 	case user.Password == "" || subtle.ConstantTimeCompare([]byte(password), []byte(user.Password)) != 1:
 		s.mu.Unlock()
 		oauthError(w, http.StatusUnauthorized, "invalid_grant", "Invalid user credentials")
+		return
+	case len(user.RequiredActions) > 0:
+		// The direct grant cannot show required-action pages.
+		s.mu.Unlock()
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Account is not fully set up")
 		return
 	}
 	sess := s.newSession(user, client, now)
@@ -252,12 +261,7 @@ func (s *Server) clientCredentialsGrant(w http.ResponseWriter, r *http.Request, 
 	}
 	now := s.now()
 	s.mu.Lock()
-	var user *User
-	for _, u := range s.users {
-		if u.serviceAccountOf == client.ClientID {
-			user = u
-		}
-	}
+	user := s.serviceAccountUser(client)
 	access := s.accessClaims(grant{client: client, user: user, scope: scope, remoteAddr: host}, now)
 	s.mu.Unlock()
 	s.issue(w, access, nil, now)
@@ -359,8 +363,8 @@ func (s *Server) activeAccessToken(raw string) (map[string]any, error) {
 		return nil, errors.New("user not found")
 	case user.Disabled:
 		return nil, errors.New("user disabled")
-	case s.clients[azp] == nil:
-		return nil, errors.New("client not found")
+	case s.clients[azp] == nil || s.clients[azp].Disabled:
+		return nil, errors.New("client not found or disabled")
 	}
 	if sid, ok := claims["sid"].(string); ok {
 		if sess := s.sessions[sid]; sess == nil || sess.userID != sub {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // route is one endpoint of the server. Path templates use Keycloak's OpenAPI names for their
@@ -14,6 +15,8 @@ type route struct {
 	path   string // template; "{name}" matches one non-empty segment
 	status int    // the status of success; the spec must list it for /admin routes
 	handle func(w http.ResponseWriter, r *http.Request, p params)
+	// admin handles an /admin route instead of handle, with the authenticated caller.
+	admin func(w http.ResponseWriter, r *http.Request, p params, c *caller)
 }
 
 // params are the values of a route's path parameters, by name.
@@ -42,9 +45,35 @@ func (rt route) match(path string) (params, bool) {
 	return p, true
 }
 
-// ServeHTTP dispatches through the route table. Like Keycloak, it answers an unknown realm
-// with 404 {"error":"Realm does not exist"} and an unknown path with RESTEasy's 404.
+// ServeHTTP answers a request after the artificial latency (SetLatency). An /admin request is
+// answered with SetUnavailable's status while one is set, else authenticated (401 without a
+// valid access token) and dispatched with its caller; every /admin answer is checked against
+// Keycloak's OpenAPI document. Other requests go straight to the route table.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	if r.URL.Path == "/admin" || strings.HasPrefix(r.URL.Path, "/admin/") {
+		s.checkAdmin(w, r, s.serveAdmin)
+		return
+	}
+	s.dispatch(w, r, nil)
+}
+
+// dispatch routes a request through the table. Like Keycloak, it answers an unknown realm with
+// 404 {"error":"Realm does not exist"} (admin requests: {"error":"Realm not found."}), a known
+// path with another method with RESTEasy's 405, and an unknown path with RESTEasy's 404. An
+// admin request comes with its caller, authenticated by serveAdmin.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, c *caller) {
 	pathMatched := false
 	for _, rt := range s.routes {
 		p, ok := rt.match(r.URL.Path)
@@ -52,14 +81,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if realm, ok := p["realm"]; ok && realm != s.realm {
+			if c != nil {
+				writeError(w, http.StatusNotFound, errorBody{Error: "Realm not found."})
+				return
+			}
 			writeError(w, http.StatusNotFound, errorBody{Error: "Realm does not exist"})
 			return
 		}
 		pathMatched = true
-		if rt.method == r.Method {
-			rt.handle(w, r, p)
+		if rt.method != r.Method {
+			continue
+		}
+		if rt.admin != nil {
+			rt.admin(w, r, p, c)
 			return
 		}
+		rt.handle(w, r, p)
+		return
 	}
 	if pathMatched {
 		writeError(w, http.StatusMethodNotAllowed, errorBody{Error: "HTTP 405 Method Not Allowed"})

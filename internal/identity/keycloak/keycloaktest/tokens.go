@@ -44,7 +44,7 @@ func (s *Server) accessClaims(g grant, now time.Time) wireClaims {
 	defaultClientRoles := map[string][]string{"account": {"manage-account", "manage-account-links", "view-profile"}}
 	for _, m := range []map[string][]string{defaultClientRoles, g.user.ClientRoles} {
 		for client, roles := range m {
-			if merged := appendNew(resource[client].Roles, roles...); len(merged) > 0 {
+			if merged := appendNew(resource[client].Roles, s.effectiveRoles(client, roles)...); len(merged) > 0 {
 				resource[client] = auth.Access{Roles: merged}
 			}
 		}
