@@ -39,6 +39,22 @@ type NewAccount struct {
 // (username, email, firstName, lastName, password, role); a duplicate username or email is the
 // store's Conflict error. Usernames and emails are stored lower-cased, as Keycloak stores them.
 func CreateAccount(ctx context.Context, accounts portal.AccountStore, in NewAccount) (*portal.Account, error) {
+	a, err := validateAccount(in, true)
+	if err != nil {
+		return nil, err
+	}
+	if a.PasswordHash, err = HashPassword(in.Password); err != nil {
+		return nil, portal.Wrap(err, "hash password")
+	}
+	if err := accounts.CreateAccount(ctx, a); err != nil {
+		return nil, portal.Wrap(err, "create account")
+	}
+	return a, nil
+}
+
+// validateAccount checks in (its password too when withPassword) and returns the enabled
+// account it describes, with new ids and without a password hash.
+func validateAccount(in NewAccount, withPassword bool) (*portal.Account, error) {
 	username := strings.ToLower(strings.TrimSpace(in.Username))
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	first := strings.TrimSpace(in.FirstName)
@@ -58,8 +74,8 @@ func CreateAccount(ctx context.Context, accounts portal.AccountStore, in NewAcco
 	if msg := checkName(last); msg != "" {
 		bad("lastName", msg)
 	}
-	if n := utf8.RuneCountInString(in.Password); n < minPasswordLen || n > maxPasswordLen {
-		bad("password", fmt.Sprintf("password must be %d to %d characters long", minPasswordLen, maxPasswordLen))
+	if msg := checkPassword(in.Password); withPassword && msg != "" {
+		bad("password", msg)
 	}
 	role, ok := portal.ParseRole(string(in.Role))
 	if !ok {
@@ -72,30 +88,28 @@ func CreateAccount(ctx context.Context, accounts portal.AccountStore, in NewAcco
 		}
 		return nil, &portal.Error{Kind: portal.Invalid, Message: strings.Join(msgs, "; "), Fields: fields}
 	}
-
-	hash, err := HashPassword(in.Password)
-	if err != nil {
-		return nil, portal.Wrap(err, "hash password")
-	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return nil, portal.Wrap(err, "account id")
 	}
-	a := &portal.Account{
-		ID:           id,
-		Subject:      uuid.NewString(),
-		Username:     username,
-		Email:        email,
-		FirstName:    first,
-		LastName:     last,
-		PasswordHash: hash,
-		Roles:        []portal.Role{role},
-		Enabled:      true,
+	return &portal.Account{
+		ID:        id,
+		Subject:   uuid.NewString(),
+		Username:  username,
+		Email:     email,
+		FirstName: first,
+		LastName:  last,
+		Roles:     []portal.Role{role},
+		Enabled:   true,
+	}, nil
+}
+
+// checkPassword returns why pw is not acceptable as a password, or "".
+func checkPassword(pw string) string {
+	if n := utf8.RuneCountInString(pw); n < minPasswordLen || n > maxPasswordLen {
+		return fmt.Sprintf("password must be %d to %d characters long", minPasswordLen, maxPasswordLen)
 	}
-	if err := accounts.CreateAccount(ctx, a); err != nil {
-		return nil, portal.Wrap(err, "create account")
-	}
-	return a, nil
+	return ""
 }
 
 func checkUsername(s string) string {
@@ -104,8 +118,8 @@ func checkUsername(s string) string {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("._@-", c) >= 0) {
-			return "username may contain only letters, digits and . _ @ -"
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("._@+-", c) >= 0) {
+			return "username may contain only letters, digits and . _ @ + -"
 		}
 	}
 	return ""

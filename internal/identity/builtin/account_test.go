@@ -130,6 +130,13 @@ func TestCreateAccount(t *testing.T) {
 		t.Errorf("stored account (-returned +stored):\n%s", diff)
 	}
 
+	// Plus addressing is common, and an email may be the username.
+	plus := validAccount()
+	plus.Username, plus.Email = "ada+portal@example.com", "ada+portal@example.com"
+	if _, err := CreateAccount(ctx, store, plus); err != nil {
+		t.Errorf("username with +: %v", err)
+	}
+
 	other, err := CreateAccount(ctx, store, validAccount())
 	if err != nil {
 		t.Fatalf("second account: %v", err)

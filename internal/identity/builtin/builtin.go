@@ -7,6 +7,11 @@
 // access and ID tokens with an RSA key persisted in the data directory and refresh tokens with
 // an HMAC key derived from it, as Keycloak does, so a refresh token never verifies as an access
 // token against the published keys.
+//
+// Directory is the provider's portal.Identity: admins create users without a password, and the
+// users set one through a single-use, expiring link mailed to them (an invitation or a password
+// reset), which the portal accepts by an explicit POST (portal.TokenRedeemer). Only the
+// SHA-256 of a link's token is stored.
 package builtin
 
 import (

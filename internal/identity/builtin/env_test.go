@@ -94,38 +94,8 @@ const clientIPHeader = "X-Test-Client-IP"
 func newEnv(t *testing.T, edit ...func(*Config)) *env {
 	t.Helper()
 	e := &env{store: newMemAccounts(), clock: newClock(), logs: &syncBuffer{}}
-	mux := http.NewServeMux()
-	e.srv = httptest.NewUnstartedServer(mux)
-	cfg := Config{
-		Issuer:   "http://" + e.srv.Listener.Addr().String() + realmPath,
-		DataDir:  t.TempDir(),
-		Accounts: e.store,
-		Now:      e.clock.Now,
-		Logger:   slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		ClientIP: func(r *http.Request) string {
-			if ip := r.Header.Get(clientIPHeader); ip != "" {
-				return ip
-			}
-			return remoteHost(r)
-		},
-	}
-	for _, f := range edit {
-		f(&cfg)
-	}
-	e.cfg = cfg
+	e.iss, e.cfg, e.srv = startIssuer(t, e.store, e.clock, e.logs, edit...)
 	var err error
-	if e.iss, err = New(cfg); err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	realm := http.StripPrefix(realmPath, e.iss.Handler())
-	mux.Handle(realmPath, realm)
-	mux.Handle(realmPath+"/", realm)
-	e.srv.Start()
-	t.Cleanup(e.srv.Close)
-	if e.srv.URL+realmPath != e.iss.IssuerURL() {
-		t.Fatalf("server URL %s does not match issuer %s", e.srv.URL, e.iss.IssuerURL())
-	}
-
 	e.ada, err = CreateAccount(context.Background(), e.store, NewAccount{
 		Username:  "ada",
 		Email:     "ada@example.com",
@@ -143,6 +113,43 @@ func newEnv(t *testing.T, edit ...func(*Config)) *env {
 		}
 	})
 	return e
+}
+
+// startIssuer serves an issuer over accounts under /realms/portal on a fresh local server,
+// logging at DEBUG to logs, with the client IP taken from clientIPHeader when present.
+func startIssuer(t *testing.T, accounts portal.AccountStore, clock *clock, logs *syncBuffer, edit ...func(*Config)) (*Issuer, Config, *httptest.Server) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewUnstartedServer(mux)
+	cfg := Config{
+		Issuer:   "http://" + srv.Listener.Addr().String() + realmPath,
+		DataDir:  t.TempDir(),
+		Accounts: accounts,
+		Now:      clock.Now,
+		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		ClientIP: func(r *http.Request) string {
+			if ip := r.Header.Get(clientIPHeader); ip != "" {
+				return ip
+			}
+			return remoteHost(r)
+		},
+	}
+	for _, f := range edit {
+		f(&cfg)
+	}
+	iss, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	realm := http.StripPrefix(realmPath, iss.Handler())
+	mux.Handle(realmPath, realm)
+	mux.Handle(realmPath+"/", realm)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	if srv.URL+realmPath != iss.IssuerURL() {
+		t.Fatalf("server URL %s does not match issuer %s", srv.URL, iss.IssuerURL())
+	}
+	return iss, cfg, srv
 }
 
 // postForm posts form to the token endpoint; mods adjust the request.

@@ -122,7 +122,7 @@ func (i *Issuer) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, userInfo{
 		Subject:           a.Subject,
-		EmailVerified:     emailVerified,
+		EmailVerified:     a.EmailVerified,
 		Name:              fullName(a),
 		PreferredUsername: a.Username,
 		GivenName:         a.FirstName,

@@ -10,23 +10,25 @@ import (
 	"github.com/customer-portal/portal/internal/portal"
 )
 
-// memAccounts is an in-memory portal.AccountStore that behaves like the real store: lookups are
-// case-insensitive, duplicates are Conflict errors naming the field, misses are NotFound.
+// memAccounts is an in-memory portal.AccountDirectory that behaves like the real store: lookups
+// are case-insensitive, duplicates are Conflict errors naming the field, misses are NotFound.
 type memAccounts struct {
 	mu         sync.Mutex
 	bySubject  map[string]*portal.Account
-	byUsername map[string]string // lower-cased username -> subject
-	byEmail    map[string]string // lower-cased email -> subject
-	failWith   error             // when set, every method returns it
+	byUsername map[string]string              // lower-cased username -> subject
+	byEmail    map[string]string              // lower-cased email -> subject
+	tokens     map[string]portal.AccountToken // by hash
+	failWith   error                          // when set, every method returns it
 }
 
-var _ portal.AccountStore = (*memAccounts)(nil)
+var _ portal.AccountDirectory = (*memAccounts)(nil)
 
 func newMemAccounts() *memAccounts {
 	return &memAccounts{
 		bySubject:  map[string]*portal.Account{},
 		byUsername: map[string]string{},
 		byEmail:    map[string]string{},
+		tokens:     map[string]portal.AccountToken{},
 	}
 }
 
@@ -86,6 +88,100 @@ func (m *memAccounts) CountAccounts(context.Context) (int64, error) {
 	return int64(len(m.bySubject)), nil
 }
 
+func (m *memAccounts) UpdateAccount(_ context.Context, subject string, fn func(*portal.Account) error) (*portal.Account, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return nil, m.failWith
+	}
+	old, ok := m.bySubject[subject]
+	if !ok {
+		return nil, portal.Errorf(portal.NotFound, "account not found")
+	}
+	a := cloneAccount(old)
+	if err := fn(a); err != nil {
+		return nil, err
+	}
+	user, email := strings.ToLower(a.Username), strings.ToLower(a.Email)
+	if s, ok := m.byUsername[user]; ok && s != subject {
+		return nil, portal.FieldErrorf(portal.Conflict, "username", "an account with this username already exists")
+	}
+	if s, ok := m.byEmail[email]; ok && s != subject {
+		return nil, portal.FieldErrorf(portal.Conflict, "email", "an account with this email already exists")
+	}
+	delete(m.byUsername, strings.ToLower(old.Username))
+	delete(m.byEmail, strings.ToLower(old.Email))
+	a.ID, a.Subject, a.CreatedAt, a.UpdatedAt = old.ID, old.Subject, old.CreatedAt, time.Now().UTC()
+	a.Username, a.Email = user, email
+	m.bySubject[subject] = a
+	m.byUsername[user] = subject
+	m.byEmail[email] = subject
+	return cloneAccount(a), nil
+}
+
+func (m *memAccounts) DeleteAccount(_ context.Context, subject string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return m.failWith
+	}
+	if _, ok := m.bySubject[subject]; !ok {
+		return portal.Errorf(portal.NotFound, "account not found")
+	}
+	m.removeLocked(subject)
+	return nil
+}
+
+func (m *memAccounts) CountEnabledAccounts(_ context.Context, role portal.Role) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return 0, m.failWith
+	}
+	n := 0
+	for _, a := range m.bySubject {
+		if a.Enabled && slices.Contains(a.Roles, role) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (m *memAccounts) PutAccountToken(_ context.Context, t portal.AccountToken) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return m.failWith
+	}
+	if _, ok := m.bySubject[t.Subject]; !ok {
+		return portal.Errorf(portal.NotFound, "account not found")
+	}
+	for h, old := range m.tokens {
+		if old.Subject == t.Subject && old.Kind == t.Kind {
+			delete(m.tokens, h)
+		}
+	}
+	m.tokens[t.Hash] = t
+	return nil
+}
+
+func (m *memAccounts) TakeAccountToken(_ context.Context, hash string, kind portal.TokenKind, now time.Time) (*portal.AccountToken, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return nil, m.failWith
+	}
+	t, ok := m.tokens[hash]
+	if !ok || t.Kind != kind {
+		return nil, portal.Errorf(portal.NotFound, "token not found")
+	}
+	delete(m.tokens, hash)
+	if !t.ExpiresAt.After(now) {
+		return nil, portal.Errorf(portal.NotFound, "token not found")
+	}
+	return &t, nil
+}
+
 // update changes a stored account in place (tests only: the real store has its own API).
 func (m *memAccounts) update(subject string, fn func(*portal.Account)) {
 	m.mu.Lock()
@@ -97,10 +193,19 @@ func (m *memAccounts) update(subject string, fn func(*portal.Account)) {
 func (m *memAccounts) remove(subject string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.removeLocked(subject)
+}
+
+func (m *memAccounts) removeLocked(subject string) {
 	a := m.bySubject[subject]
 	delete(m.byUsername, strings.ToLower(a.Username))
 	delete(m.byEmail, strings.ToLower(a.Email))
 	delete(m.bySubject, subject)
+	for h, t := range m.tokens {
+		if t.Subject == subject {
+			delete(m.tokens, h)
+		}
+	}
 }
 
 func (m *memAccounts) fail(err error) {

@@ -24,9 +24,6 @@ import (
 
 const (
 	maxFormBytes = 64 << 10
-	// emailVerified is what tokens say about email addresses: the built-in provider has no
-	// verification mail, so it never claims an address was verified.
-	emailVerified = false
 	// baseScope is what Keycloak's default client scopes grant; "openid" is added when asked for.
 	baseScope = "profile email"
 )
@@ -169,11 +166,13 @@ func (i *Issuer) passwordGrant(w http.ResponseWriter, r *http.Request, form url.
 		i.serverError(w, "login: read account", err)
 		return
 	}
+	// An unknown user and one who has not accepted their invitation (no password yet) are
+	// checked against the dummy hash, so that they fail like a wrong password, in as long.
 	hash := i.dummyHash
-	if err == nil {
-		hash = a.PasswordHash
-	} else {
+	if err != nil {
 		a = nil
+	} else if a.PasswordHash != "" {
+		hash = a.PasswordHash
 	}
 	ok, err := i.verifyPassword(ctx, hash, form.Get("password"))
 	if err != nil {
@@ -185,7 +184,7 @@ func (i *Issuer) passwordGrant(w http.ResponseWriter, r *http.Request, form url.
 		i.serverError(w, "login: verify password of "+username, err)
 		return
 	}
-	if a == nil || !ok {
+	if a == nil || a.PasswordHash == "" || !ok {
 		i.loginFailed(a, att)
 		writeJSON(w, http.StatusUnauthorized, errBadCredentials)
 		return
@@ -205,9 +204,12 @@ func (i *Issuer) passwordGrant(w http.ResponseWriter, r *http.Request, form url.
 // loginFailed logs a wrong username or password. The username is logged only when it names an
 // account: an unknown "username" is often a password typed into the wrong field.
 func (i *Issuer) loginFailed(a *portal.Account, att attempt) {
-	if a == nil {
+	switch {
+	case a == nil:
 		i.log.Info("login failed: unknown username", "client_ip", att.ip)
-	} else {
+	case a.PasswordHash == "":
+		i.log.Info("login failed: invitation not accepted yet", "username", a.Username, "client_ip", att.ip)
+	default:
 		i.log.Info("login failed: wrong password", "username", a.Username, "client_ip", att.ip)
 		if att.userFailures == userFailureLimit {
 			i.log.Warn("account blocked for too many failed logins", "username", a.Username, "client_ip", att.ip, "for", failureWindow.String())
@@ -313,7 +315,8 @@ func (i *Issuer) issue(w http.ResponseWriter, a *portal.Account, s session, now 
 func (i *Issuer) mint(a *portal.Account, s session, now time.Time) (*tokenResponse, error) {
 	now = now.Truncate(time.Second)
 	key := i.keys.active()
-	verified := emailVerified
+	// Verified once the user redeemed a mailed link (Directory.RedeemToken).
+	verified := a.EmailVerified
 
 	roles := make([]string, len(a.Roles))
 	for n, role := range a.Roles {
