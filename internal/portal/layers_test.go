@@ -17,13 +17,15 @@ func TestImportDirection(t *testing.T) {
 	}
 	// For each package prefix: the import prefixes it must not use.
 	forbidden := map[string][]string{
-		"internal/portal":            {mod, "gorm.io/", "github.com/labstack/", "github.com/Nerzal/", "github.com/ctreminiom/", "github.com/getkin/"},
-		"internal/store":             {mod + "internal/httpapi", mod + "internal/auth", mod + "internal/identity", mod + "api", "github.com/labstack/"},
-		"internal/auth":              {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity", mod + "api", "gorm.io/", "github.com/labstack/"},
-		"internal/identity/builtin":  {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity/keycloak", mod + "api", "gorm.io/", "github.com/labstack/"},
-		"internal/identity/keycloak": {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity/builtin", mod + "api", "gorm.io/", "github.com/labstack/"},
-		"internal/httpapi":           {mod + "internal/store", mod + "internal/auth", mod + "internal/identity", "gorm.io/", "github.com/Nerzal/", "github.com/ctreminiom/"},
-		"internal/config":            {mod},
+		"internal/portal":                {mod, "gorm.io/", "github.com/labstack/", "github.com/Nerzal/", "github.com/ctreminiom/", "github.com/getkin/"},
+		"internal/store":                 {mod + "internal/httpapi", mod + "internal/auth", mod + "internal/identity", mod + "api", "github.com/labstack/"},
+		"internal/auth":                  {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity", mod + "api", "gorm.io/", "github.com/labstack/"},
+		"internal/identity/builtin":      {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity/keycloak", mod + "api", "gorm.io/", "github.com/labstack/"},
+		"internal/identity/keycloak":     {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity/builtin", mod + "api", "gorm.io/", "github.com/labstack/"},
+		"internal/httpapi":               {mod + "internal/store", mod + "internal/auth", mod + "internal/identity", "gorm.io/", "github.com/Nerzal/", "github.com/ctreminiom/"},
+		"internal/config":                {mod},
+		"internal/mail":                  {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity", mod + "internal/auth", mod + "api"},
+		"internal/identity/identitytest": {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity/builtin", mod + "internal/identity/keycloak", mod + "api"},
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	checked := 0
