@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -21,6 +23,51 @@ import (
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for EntitlementReasons.
+const (
+	NoActiveSubscription         EntitlementReasons = "no_active_subscription"
+	SubscriptionExpired          EntitlementReasons = "subscription_expired"
+	SubscriptionRequestedPending EntitlementReasons = "subscription_requested_pending"
+)
+
+// Valid indicates whether the value is a known member of the EntitlementReasons enum.
+func (e EntitlementReasons) Valid() bool {
+	switch e {
+	case NoActiveSubscription:
+		return true
+	case SubscriptionExpired:
+		return true
+	case SubscriptionRequestedPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Priority.
+const (
+	Critical Priority = "critical"
+	High     Priority = "high"
+	Low      Priority = "low"
+	Medium   Priority = "medium"
+)
+
+// Valid indicates whether the value is a known member of the Priority enum.
+func (e Priority) Valid() bool {
+	switch e {
+	case Critical:
+		return true
+	case High:
+		return true
+	case Low:
+		return true
+	case Medium:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for Role.
 const (
@@ -44,6 +91,56 @@ func (e Role) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// Defines values for SubscriptionStatus.
+const (
+	ACTIVE    SubscriptionStatus = "ACTIVE"
+	EXPIRED   SubscriptionStatus = "EXPIRED"
+	REJECTED  SubscriptionStatus = "REJECTED"
+	REQUESTED SubscriptionStatus = "REQUESTED"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionStatus enum.
+func (e SubscriptionStatus) Valid() bool {
+	switch e {
+	case ACTIVE:
+		return true
+	case EXPIRED:
+		return true
+	case REJECTED:
+		return true
+	case REQUESTED:
+		return true
+	default:
+		return false
+	}
+}
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	// Action Example: customer.updated
+	Action        string `json:"action"`
+	ActorSubject  string `json:"actorSubject"`
+	ActorUsername string `json:"actorUsername"`
+
+	// Changes Changed fields with their values before and after; secrets are redacted.
+	Changes *map[string]struct {
+		After  interface{} `json:"after,omitempty"`
+		Before interface{} `json:"before,omitempty"`
+	} `json:"changes,omitempty"`
+	Id         openapi_types.UUID `json:"id"`
+	OccurredAt time.Time          `json:"occurredAt"`
+	ResourceId string             `json:"resourceId"`
+
+	// ResourceType Example: customer
+	ResourceType string `json:"resourceType"`
+}
+
+// AuditEventPage defines model for AuditEventPage.
+type AuditEventPage struct {
+	Items      []AuditEvent `json:"items"`
+	NextCursor *string      `json:"nextCursor,omitempty"`
 }
 
 // Customer defines model for Customer.
@@ -81,6 +178,20 @@ type CustomerPage struct {
 type EnabledChange struct {
 	Enabled bool `json:"enabled"`
 }
+
+// Entitlement defines model for Entitlement.
+type Entitlement struct {
+	CanOpenTickets bool               `json:"canOpenTickets"`
+	Level          *SubscriptionLevel `json:"level,omitempty"`
+	ProjectId      openapi_types.UUID `json:"projectId"`
+
+	// Reasons Why the project may not open tickets; empty when it may.
+	Reasons      []EntitlementReasons `json:"reasons"`
+	Subscription *Subscription        `json:"subscription,omitempty"`
+}
+
+// EntitlementReasons defines model for Entitlement.Reasons.
+type EntitlementReasons string
 
 // Invitation defines model for Invitation.
 type Invitation struct {
@@ -212,6 +323,9 @@ type PortalUserPage struct {
 	NextCursor *string      `json:"nextCursor,omitempty"`
 }
 
+// Priority defines model for Priority.
+type Priority string
+
 // Problem defines model for Problem.
 type Problem struct {
 	// Detail Example: customerNumber is required
@@ -236,6 +350,34 @@ type Problem struct {
 	//
 	// Example: https://customer-portal.dev/problems/invalid
 	Type string `json:"type"`
+}
+
+// ProductVersion defines model for ProductVersion.
+type ProductVersion struct {
+	// Active Offered for new subscriptions.
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// EndDate End of support; absent when open-ended.
+	EndDate   *openapi_types.Date `json:"endDate,omitempty"`
+	Id        openapi_types.UUID  `json:"id"`
+	Name      string              `json:"name"`
+	StartDate openapi_types.Date  `json:"startDate"`
+	UpdatedAt time.Time           `json:"updatedAt"`
+}
+
+// ProductVersionInput defines model for ProductVersionInput.
+type ProductVersionInput struct {
+	Active    *bool               `json:"active,omitempty"`
+	EndDate   *openapi_types.Date `json:"endDate,omitempty"`
+	Name      string              `json:"name"`
+	StartDate openapi_types.Date  `json:"startDate"`
+}
+
+// ProductVersionPage defines model for ProductVersionPage.
+type ProductVersionPage struct {
+	Items      []ProductVersion `json:"items"`
+	NextCursor *string          `json:"nextCursor,omitempty"`
 }
 
 // Project defines model for Project.
@@ -284,12 +426,134 @@ type ProjectRef struct {
 	Name       string             `json:"name"`
 }
 
+// Rejection defines model for Rejection.
+type Rejection struct {
+	Reason string `json:"reason"`
+}
+
+// Renewal defines model for Renewal.
+type Renewal struct {
+	LengthMonths     *int                `json:"lengthMonths,omitempty"`
+	LevelId          *openapi_types.UUID `json:"levelId,omitempty"`
+	ProductVersionId *openapi_types.UUID `json:"productVersionId,omitempty"`
+}
+
 // Role defines model for Role.
 type Role string
 
 // RoleChange defines model for RoleChange.
 type RoleChange struct {
 	Role Role `json:"role"`
+}
+
+// SlaTarget defines model for SlaTarget.
+type SlaTarget struct {
+	// FirstResponseHours Business hours to the first response.
+	FirstResponseHours float64  `json:"firstResponseHours"`
+	Priority           Priority `json:"priority"`
+
+	// ResolutionHours Business hours to resolution.
+	ResolutionHours float64 `json:"resolutionHours"`
+}
+
+// Subscription defines model for Subscription.
+type Subscription struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Current ACTIVE and covering today.
+	Current    bool               `json:"current"`
+	CustomerId openapi_types.UUID `json:"customerId"`
+	DecidedAt  *time.Time         `json:"decidedAt,omitempty"`
+
+	// DecidedBy Admin who approved or rejected it.
+	DecidedBy *openapi_types.UUID `json:"decidedBy,omitempty"`
+
+	// EndDate The first day no longer covered: startDate plus lengthMonths.
+	EndDate          openapi_types.Date  `json:"endDate"`
+	Id               openapi_types.UUID  `json:"id"`
+	LengthMonths     int                 `json:"lengthMonths"`
+	LevelId          openapi_types.UUID  `json:"levelId"`
+	ProductVersionId openapi_types.UUID  `json:"productVersionId"`
+	ProjectId        openapi_types.UUID  `json:"projectId"`
+	RejectionReason  *string             `json:"rejectionReason,omitempty"`
+	RenewalOf        *openapi_types.UUID `json:"renewalOf,omitempty"`
+
+	// RequestedBy Portal user who created or requested it.
+	RequestedBy *openapi_types.UUID `json:"requestedBy,omitempty"`
+	StartDate   openapi_types.Date  `json:"startDate"`
+
+	// Status EXPIRED is derived from the end date, never stored.
+	Status    SubscriptionStatus `json:"status"`
+	UpdatedAt time.Time          `json:"updatedAt"`
+}
+
+// SubscriptionInput defines model for SubscriptionInput.
+type SubscriptionInput struct {
+	LengthMonths     int                `json:"lengthMonths"`
+	LevelId          openapi_types.UUID `json:"levelId"`
+	ProductVersionId openapi_types.UUID `json:"productVersionId"`
+	StartDate        openapi_types.Date `json:"startDate"`
+}
+
+// SubscriptionLevel defines model for SubscriptionLevel.
+type SubscriptionLevel struct {
+	CreatedAt   time.Time          `json:"createdAt"`
+	Description string             `json:"description"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        string             `json:"name"`
+
+	// Rank Higher is better (PLATINUM above GOLD).
+	Rank       int         `json:"rank"`
+	SlaTargets []SlaTarget `json:"slaTargets"`
+	UpdatedAt  time.Time   `json:"updatedAt"`
+}
+
+// SubscriptionLevelInput defines model for SubscriptionLevelInput.
+type SubscriptionLevelInput struct {
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+	Rank        int     `json:"rank"`
+
+	// SlaTargets At most one target per priority.
+	SlaTargets *[]SlaTarget `json:"slaTargets,omitempty"`
+}
+
+// SubscriptionLevelPage defines model for SubscriptionLevelPage.
+type SubscriptionLevelPage struct {
+	Items      []SubscriptionLevel `json:"items"`
+	NextCursor *string             `json:"nextCursor,omitempty"`
+}
+
+// SubscriptionPage defines model for SubscriptionPage.
+type SubscriptionPage struct {
+	Items      []Subscription `json:"items"`
+	NextCursor *string        `json:"nextCursor,omitempty"`
+}
+
+// SubscriptionStatus EXPIRED is derived from the end date, never stored.
+type SubscriptionStatus string
+
+// TicketType defines model for TicketType.
+type TicketType struct {
+	Active      bool               `json:"active"`
+	CreatedAt   time.Time          `json:"createdAt"`
+	Description string             `json:"description"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        string             `json:"name"`
+	UpdatedAt   time.Time          `json:"updatedAt"`
+}
+
+// TicketTypeInput defines model for TicketTypeInput.
+type TicketTypeInput struct {
+	Active      *bool   `json:"active,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+}
+
+// TicketTypePage defines model for TicketTypePage.
+type TicketTypePage struct {
+	Items      []TicketType `json:"items"`
+	NextCursor *string      `json:"nextCursor,omitempty"`
 }
 
 // User defines model for User.
@@ -317,6 +581,9 @@ type Cursor = string
 // CustomerId defines model for CustomerId.
 type CustomerId = openapi_types.UUID
 
+// Id defines model for Id.
+type Id = openapi_types.UUID
+
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
@@ -337,6 +604,22 @@ type Query = string
 
 // UserId defines model for UserId.
 type UserId = openapi_types.UUID
+
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor       *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	ResourceType *string `form:"resourceType,omitempty" json:"resourceType,omitempty"`
+	ResourceId   *string `form:"resourceId,omitempty" json:"resourceId,omitempty"`
+
+	// Actor The actor's subject or username.
+	Actor *string    `form:"actor,omitempty" json:"actor,omitempty"`
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+}
 
 // ListCustomersParams defines parameters for ListCustomers.
 type ListCustomersParams struct {
@@ -386,6 +669,27 @@ type UpdatePartnerParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListProductVersionsParams defines parameters for ListProductVersions.
+type ListProductVersionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Q Case-insensitive text the name (or number) must contain.
+	Q *Query `form:"q,omitempty" json:"q,omitempty"`
+
+	// Active Only active (true) or inactive (false) ones.
+	Active *bool `form:"active,omitempty" json:"active,omitempty"`
+}
+
+// UpdateProductVersionParams defines parameters for UpdateProductVersion.
+type UpdateProductVersionParams struct {
+	// IfMatch The ETag last read; the update is refused with 412 if the object changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListProjectsParams defines parameters for ListProjects.
 type ListProjectsParams struct {
 	// Limit Page size.
@@ -416,6 +720,15 @@ type ListProjectPartnersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListProjectSubscriptionsParams defines parameters for ListProjectSubscriptions.
+type ListProjectSubscriptionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Limit Page size.
@@ -423,6 +736,66 @@ type ListProjectUsersParams struct {
 
 	// Cursor The `nextCursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListSubscriptionLevelsParams defines parameters for ListSubscriptionLevels.
+type ListSubscriptionLevelsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Q Case-insensitive text the name (or number) must contain.
+	Q *Query `form:"q,omitempty" json:"q,omitempty"`
+}
+
+// UpdateSubscriptionLevelParams defines parameters for UpdateSubscriptionLevel.
+type UpdateSubscriptionLevelParams struct {
+	// IfMatch The ETag last read; the update is refused with 412 if the object changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListSubscriptionsParams defines parameters for ListSubscriptions.
+type ListSubscriptionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor           *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Status           *SubscriptionStatus `form:"status,omitempty" json:"status,omitempty"`
+	LevelId          *openapi_types.UUID `form:"levelId,omitempty" json:"levelId,omitempty"`
+	ProductVersionId *openapi_types.UUID `form:"productVersionId,omitempty" json:"productVersionId,omitempty"`
+
+	// EndingBefore Only subscriptions whose end date is before this date.
+	EndingBefore *openapi_types.Date `form:"endingBefore,omitempty" json:"endingBefore,omitempty"`
+}
+
+// UpdateSubscriptionParams defines parameters for UpdateSubscription.
+type UpdateSubscriptionParams struct {
+	// IfMatch The ETag last read; the update is refused with 412 if the object changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListTicketTypesParams defines parameters for ListTicketTypes.
+type ListTicketTypesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Q Case-insensitive text the name (or number) must contain.
+	Q *Query `form:"q,omitempty" json:"q,omitempty"`
+
+	// Active Only active (true) or inactive (false) ones.
+	Active *bool `form:"active,omitempty" json:"active,omitempty"`
+}
+
+// UpdateTicketTypeParams defines parameters for UpdateTicketType.
+type UpdateTicketTypeParams struct {
+	// IfMatch The ETag last read; the update is refused with 412 if the object changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -466,6 +839,12 @@ type UpdatePartnerJSONRequestBody = PartnerInput
 // ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
 type ResetPasswordJSONRequestBody = NewPassword
 
+// CreateProductVersionJSONRequestBody defines body for CreateProductVersion for application/json ContentType.
+type CreateProductVersionJSONRequestBody = ProductVersionInput
+
+// UpdateProductVersionJSONRequestBody defines body for UpdateProductVersion for application/json ContentType.
+type UpdateProductVersionJSONRequestBody = ProductVersionInput
+
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectInput
 
@@ -475,8 +854,32 @@ type UpdateProjectJSONRequestBody = ProjectInput
 // LinkProjectPartnerJSONRequestBody defines body for LinkProjectPartner for application/json ContentType.
 type LinkProjectPartnerJSONRequestBody = PartnerRef
 
+// CreateSubscriptionJSONRequestBody defines body for CreateSubscription for application/json ContentType.
+type CreateSubscriptionJSONRequestBody = SubscriptionInput
+
 // AssignProjectUserJSONRequestBody defines body for AssignProjectUser for application/json ContentType.
 type AssignProjectUserJSONRequestBody = UserRef
+
+// CreateSubscriptionLevelJSONRequestBody defines body for CreateSubscriptionLevel for application/json ContentType.
+type CreateSubscriptionLevelJSONRequestBody = SubscriptionLevelInput
+
+// UpdateSubscriptionLevelJSONRequestBody defines body for UpdateSubscriptionLevel for application/json ContentType.
+type UpdateSubscriptionLevelJSONRequestBody = SubscriptionLevelInput
+
+// UpdateSubscriptionJSONRequestBody defines body for UpdateSubscription for application/json ContentType.
+type UpdateSubscriptionJSONRequestBody = SubscriptionInput
+
+// RejectSubscriptionJSONRequestBody defines body for RejectSubscription for application/json ContentType.
+type RejectSubscriptionJSONRequestBody = Rejection
+
+// RenewSubscriptionJSONRequestBody defines body for RenewSubscription for application/json ContentType.
+type RenewSubscriptionJSONRequestBody = Renewal
+
+// CreateTicketTypeJSONRequestBody defines body for CreateTicketType for application/json ContentType.
+type CreateTicketTypeJSONRequestBody = TicketTypeInput
+
+// UpdateTicketTypeJSONRequestBody defines body for UpdateTicketType for application/json ContentType.
+type UpdateTicketTypeJSONRequestBody = TicketTypeInput
 
 // InviteUserJSONRequestBody defines body for InviteUser for application/json ContentType.
 type InviteUserJSONRequestBody = Invitation
@@ -489,6 +892,9 @@ type SetUserRoleJSONRequestBody = RoleChange
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAuditEvents The audit log, newest first (cp-admin, cp-support)
+	// (GET /audit-events)
+	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
 	// ListCustomers List the customers the caller may see
 	// (GET /customers)
 	ListCustomers(ctx echo.Context, params ListCustomersParams) error
@@ -531,6 +937,21 @@ type ServerInterface interface {
 	// ResetPassword Choose a new password with a reset link (built-in identity only; no token needed)
 	// (POST /password-resets/{token})
 	ResetPassword(ctx echo.Context, token LinkToken) error
+	// ListProductVersions List product versions
+	// (GET /product-versions)
+	ListProductVersions(ctx echo.Context, params ListProductVersionsParams) error
+	// CreateProductVersion Create (cp-admin)
+	// (POST /product-versions)
+	CreateProductVersion(ctx echo.Context) error
+	// DeleteProductVersion Delete one that no subscription uses (cp-admin)
+	// (DELETE /product-versions/{id})
+	DeleteProductVersion(ctx echo.Context, id Id) error
+	// GetProductVersion Get one
+	// (GET /product-versions/{id})
+	GetProductVersion(ctx echo.Context, id Id) error
+	// UpdateProductVersion Replace its fields (cp-admin)
+	// (PUT /product-versions/{id})
+	UpdateProductVersion(ctx echo.Context, id Id, params UpdateProductVersionParams) error
 	// ListProjects List the projects the caller may see
 	// (GET /projects)
 	ListProjects(ctx echo.Context, params ListProjectsParams) error
@@ -546,6 +967,9 @@ type ServerInterface interface {
 	// UpdateProject Replace a project's fields (cp-admin)
 	// (PUT /projects/{projectId})
 	UpdateProject(ctx echo.Context, projectId ProjectId, params UpdateProjectParams) error
+	// GetEntitlement What support the project is entitled to today
+	// (GET /projects/{projectId}/entitlement)
+	GetEntitlement(ctx echo.Context, projectId ProjectId) error
 	// ListProjectPartners List the partners linked to a project
 	// (GET /projects/{projectId}/partners)
 	ListProjectPartners(ctx echo.Context, projectId ProjectId, params ListProjectPartnersParams) error
@@ -555,6 +979,12 @@ type ServerInterface interface {
 	// UnlinkProjectPartner Unlink a partner from a project (cp-admin)
 	// (DELETE /projects/{projectId}/partners/{partnerId})
 	UnlinkProjectPartner(ctx echo.Context, projectId ProjectId, partnerId PartnerId) error
+	// ListProjectSubscriptions List a project's subscriptions, newest start first
+	// (GET /projects/{projectId}/subscriptions)
+	ListProjectSubscriptions(ctx echo.Context, projectId ProjectId, params ListProjectSubscriptionsParams) error
+	// CreateSubscription Request a subscription (cp-customer, cp-partner) or create an active one (cp-admin)
+	// (POST /projects/{projectId}/subscriptions)
+	CreateSubscription(ctx echo.Context, projectId ProjectId) error
 	// ListProjectUsers List the users assigned to a project
 	// (GET /projects/{projectId}/users)
 	ListProjectUsers(ctx echo.Context, projectId ProjectId, params ListProjectUsersParams) error
@@ -564,6 +994,57 @@ type ServerInterface interface {
 	// UnassignProjectUser Remove a user from a project (cp-admin)
 	// (DELETE /projects/{projectId}/users/{userId})
 	UnassignProjectUser(ctx echo.Context, projectId ProjectId, userId openapi_types.UUID) error
+	// ListSubscriptionLevels List subscription levels
+	// (GET /subscription-levels)
+	ListSubscriptionLevels(ctx echo.Context, params ListSubscriptionLevelsParams) error
+	// CreateSubscriptionLevel Create (cp-admin)
+	// (POST /subscription-levels)
+	CreateSubscriptionLevel(ctx echo.Context) error
+	// DeleteSubscriptionLevel Delete one that no subscription uses (cp-admin)
+	// (DELETE /subscription-levels/{id})
+	DeleteSubscriptionLevel(ctx echo.Context, id Id) error
+	// GetSubscriptionLevel Get one
+	// (GET /subscription-levels/{id})
+	GetSubscriptionLevel(ctx echo.Context, id Id) error
+	// UpdateSubscriptionLevel Replace its fields (cp-admin)
+	// (PUT /subscription-levels/{id})
+	UpdateSubscriptionLevel(ctx echo.Context, id Id, params UpdateSubscriptionLevelParams) error
+	// ListSubscriptions List subscriptions across projects (cp-admin, cp-support), by end date
+	// (GET /subscriptions)
+	ListSubscriptions(ctx echo.Context, params ListSubscriptionsParams) error
+	// DeleteSubscription Delete a subscription (cp-admin)
+	// (DELETE /subscriptions/{id})
+	DeleteSubscription(ctx echo.Context, id Id) error
+	// GetSubscription Get a subscription
+	// (GET /subscriptions/{id})
+	GetSubscription(ctx echo.Context, id Id) error
+	// UpdateSubscription Change a subscription's terms (cp-admin)
+	// (PUT /subscriptions/{id})
+	UpdateSubscription(ctx echo.Context, id Id, params UpdateSubscriptionParams) error
+	// ApproveSubscription Approve a requested subscription (cp-admin)
+	// (POST /subscriptions/{id}/approve)
+	ApproveSubscription(ctx echo.Context, id Id) error
+	// RejectSubscription Reject a requested subscription with a reason (cp-admin)
+	// (POST /subscriptions/{id}/reject)
+	RejectSubscription(ctx echo.Context, id Id) error
+	// RenewSubscription Renew an active or expired subscription
+	// (POST /subscriptions/{id}/renew)
+	RenewSubscription(ctx echo.Context, id Id) error
+	// ListTicketTypes List ticket types
+	// (GET /ticket-types)
+	ListTicketTypes(ctx echo.Context, params ListTicketTypesParams) error
+	// CreateTicketType Create (cp-admin)
+	// (POST /ticket-types)
+	CreateTicketType(ctx echo.Context) error
+	// DeleteTicketType Delete one that no subscription uses (cp-admin)
+	// (DELETE /ticket-types/{id})
+	DeleteTicketType(ctx echo.Context, id Id) error
+	// GetTicketType Get one
+	// (GET /ticket-types/{id})
+	GetTicketType(ctx echo.Context, id Id) error
+	// UpdateTicketType Replace its fields (cp-admin)
+	// (PUT /ticket-types/{id})
+	UpdateTicketType(ctx echo.Context, id Id, params UpdateTicketTypeParams) error
 	// ListUsers List the portal's users (cp-admin)
 	// (GET /users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -596,6 +1077,66 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListAuditEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "resourceType" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resourceType", ctx.QueryParams(), &params.ResourceType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resourceType: %s", err))
+	}
+
+	// ------------- Optional query parameter "resourceId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resourceId", ctx.QueryParams(), &params.ResourceId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resourceId: %s", err))
+	}
+
+	// ------------- Optional query parameter "actor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor", ctx.QueryParams(), &params.Actor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditEvents(ctx, params)
+	return err
 }
 
 // ListCustomers converts echo context to params.
@@ -896,6 +1437,122 @@ func (w *ServerInterfaceWrapper) ResetPassword(ctx echo.Context) error {
 	return err
 }
 
+// ListProductVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProductVersions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProductVersionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "active", ctx.QueryParams(), &params.Active, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter active: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProductVersions(ctx, params)
+	return err
+}
+
+// CreateProductVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateProductVersion(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateProductVersion(ctx)
+	return err
+}
+
+// DeleteProductVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteProductVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteProductVersion(ctx, id)
+	return err
+}
+
+// GetProductVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProductVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProductVersion(ctx, id)
+	return err
+}
+
+// UpdateProductVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateProductVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateProductVersionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateProductVersion(ctx, id, params)
+	return err
+}
+
 // ListProjects converts echo context to params.
 func (w *ServerInterfaceWrapper) ListProjects(ctx echo.Context) error {
 	var err error
@@ -1012,6 +1669,22 @@ func (w *ServerInterfaceWrapper) UpdateProject(ctx echo.Context) error {
 	return err
 }
 
+// GetEntitlement converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEntitlement(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "projectId" -------------
+	var projectId ProjectId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectId", ctx.Param("projectId"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEntitlement(ctx, projectId)
+	return err
+}
+
 // ListProjectPartners converts echo context to params.
 func (w *ServerInterfaceWrapper) ListProjectPartners(ctx echo.Context) error {
 	var err error
@@ -1084,6 +1757,54 @@ func (w *ServerInterfaceWrapper) UnlinkProjectPartner(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectSubscriptions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectSubscriptions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "projectId" -------------
+	var projectId ProjectId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectId", ctx.Param("projectId"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectSubscriptionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectSubscriptions(ctx, projectId, params)
+	return err
+}
+
+// CreateSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "projectId" -------------
+	var projectId ProjectId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectId", ctx.Param("projectId"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSubscription(ctx, projectId)
+	return err
+}
+
 // ListProjectUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListProjectUsers(ctx echo.Context) error {
 	var err error
@@ -1153,6 +1874,400 @@ func (w *ServerInterfaceWrapper) UnassignProjectUser(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UnassignProjectUser(ctx, projectId, userId)
+	return err
+}
+
+// ListSubscriptionLevels converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSubscriptionLevels(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSubscriptionLevelsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSubscriptionLevels(ctx, params)
+	return err
+}
+
+// CreateSubscriptionLevel converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSubscriptionLevel(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSubscriptionLevel(ctx)
+	return err
+}
+
+// DeleteSubscriptionLevel converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSubscriptionLevel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSubscriptionLevel(ctx, id)
+	return err
+}
+
+// GetSubscriptionLevel converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSubscriptionLevel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSubscriptionLevel(ctx, id)
+	return err
+}
+
+// UpdateSubscriptionLevel converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSubscriptionLevel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateSubscriptionLevelParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSubscriptionLevel(ctx, id, params)
+	return err
+}
+
+// ListSubscriptions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSubscriptions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSubscriptionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "levelId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "levelId", ctx.QueryParams(), &params.LevelId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter levelId: %s", err))
+	}
+
+	// ------------- Optional query parameter "productVersionId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "productVersionId", ctx.QueryParams(), &params.ProductVersionId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter productVersionId: %s", err))
+	}
+
+	// ------------- Optional query parameter "endingBefore" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "endingBefore", ctx.QueryParams(), &params.EndingBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter endingBefore: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSubscriptions(ctx, params)
+	return err
+}
+
+// DeleteSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSubscription(ctx, id)
+	return err
+}
+
+// GetSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSubscription(ctx, id)
+	return err
+}
+
+// UpdateSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateSubscriptionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSubscription(ctx, id, params)
+	return err
+}
+
+// ApproveSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) ApproveSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ApproveSubscription(ctx, id)
+	return err
+}
+
+// RejectSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) RejectSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RejectSubscription(ctx, id)
+	return err
+}
+
+// RenewSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) RenewSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RenewSubscription(ctx, id)
+	return err
+}
+
+// ListTicketTypes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTicketTypes(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTicketTypesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "active", ctx.QueryParams(), &params.Active, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter active: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTicketTypes(ctx, params)
+	return err
+}
+
+// CreateTicketType converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTicketType(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTicketType(ctx)
+	return err
+}
+
+// DeleteTicketType converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTicketType(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTicketType(ctx, id)
+	return err
+}
+
+// GetTicketType converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTicketType(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTicketType(ctx, id)
+	return err
+}
+
+// UpdateTicketType converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateTicketType(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTicketTypeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateTicketType(ctx, id, params)
 	return err
 }
 
@@ -1420,10 +2535,75 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/users/:userId/enabled", wrapper.SetUserEnabled, options.OperationMiddlewares["setUserEnabled"]...)
 	router.POST(options.BaseURL+"/invitations/:token", wrapper.AcceptInvitation, options.OperationMiddlewares["acceptInvitation"]...)
 	router.POST(options.BaseURL+"/password-resets/:token", wrapper.ResetPassword, options.OperationMiddlewares["resetPassword"]...)
+	router.GET(options.BaseURL+"/product-versions", wrapper.ListProductVersions, options.OperationMiddlewares["listProductVersions"]...)
+	router.POST(options.BaseURL+"/product-versions", wrapper.CreateProductVersion, options.OperationMiddlewares["createProductVersion"]...)
+	router.DELETE(options.BaseURL+"/product-versions/:id", wrapper.DeleteProductVersion, options.OperationMiddlewares["deleteProductVersion"]...)
+	router.GET(options.BaseURL+"/product-versions/:id", wrapper.GetProductVersion, options.OperationMiddlewares["getProductVersion"]...)
+	router.PUT(options.BaseURL+"/product-versions/:id", wrapper.UpdateProductVersion, options.OperationMiddlewares["updateProductVersion"]...)
+	router.GET(options.BaseURL+"/subscription-levels", wrapper.ListSubscriptionLevels, options.OperationMiddlewares["listSubscriptionLevels"]...)
+	router.POST(options.BaseURL+"/subscription-levels", wrapper.CreateSubscriptionLevel, options.OperationMiddlewares["createSubscriptionLevel"]...)
+	router.DELETE(options.BaseURL+"/subscription-levels/:id", wrapper.DeleteSubscriptionLevel, options.OperationMiddlewares["deleteSubscriptionLevel"]...)
+	router.GET(options.BaseURL+"/subscription-levels/:id", wrapper.GetSubscriptionLevel, options.OperationMiddlewares["getSubscriptionLevel"]...)
+	router.PUT(options.BaseURL+"/subscription-levels/:id", wrapper.UpdateSubscriptionLevel, options.OperationMiddlewares["updateSubscriptionLevel"]...)
+	router.GET(options.BaseURL+"/ticket-types", wrapper.ListTicketTypes, options.OperationMiddlewares["listTicketTypes"]...)
+	router.POST(options.BaseURL+"/ticket-types", wrapper.CreateTicketType, options.OperationMiddlewares["createTicketType"]...)
+	router.DELETE(options.BaseURL+"/ticket-types/:id", wrapper.DeleteTicketType, options.OperationMiddlewares["deleteTicketType"]...)
+	router.GET(options.BaseURL+"/ticket-types/:id", wrapper.GetTicketType, options.OperationMiddlewares["getTicketType"]...)
+	router.PUT(options.BaseURL+"/ticket-types/:id", wrapper.UpdateTicketType, options.OperationMiddlewares["updateTicketType"]...)
+	router.GET(options.BaseURL+"/projects/:projectId/subscriptions", wrapper.ListProjectSubscriptions, options.OperationMiddlewares["listProjectSubscriptions"]...)
+	router.POST(options.BaseURL+"/projects/:projectId/subscriptions", wrapper.CreateSubscription, options.OperationMiddlewares["createSubscription"]...)
+	router.GET(options.BaseURL+"/projects/:projectId/entitlement", wrapper.GetEntitlement, options.OperationMiddlewares["getEntitlement"]...)
+	router.GET(options.BaseURL+"/subscriptions", wrapper.ListSubscriptions, options.OperationMiddlewares["listSubscriptions"]...)
+	router.DELETE(options.BaseURL+"/subscriptions/:id", wrapper.DeleteSubscription, options.OperationMiddlewares["deleteSubscription"]...)
+	router.GET(options.BaseURL+"/subscriptions/:id", wrapper.GetSubscription, options.OperationMiddlewares["getSubscription"]...)
+	router.PUT(options.BaseURL+"/subscriptions/:id", wrapper.UpdateSubscription, options.OperationMiddlewares["updateSubscription"]...)
+	router.POST(options.BaseURL+"/subscriptions/:id/approve", wrapper.ApproveSubscription, options.OperationMiddlewares["approveSubscription"]...)
+	router.POST(options.BaseURL+"/subscriptions/:id/reject", wrapper.RejectSubscription, options.OperationMiddlewares["rejectSubscription"]...)
+	router.POST(options.BaseURL+"/subscriptions/:id/renew", wrapper.RenewSubscription, options.OperationMiddlewares["renewSubscription"]...)
+	router.GET(options.BaseURL+"/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
 
 }
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200JSONResponse AuditEventPage
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAuditEventsdefaultApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListCustomersRequestObject struct {
 	Params ListCustomersParams
@@ -2021,6 +3201,231 @@ func (response ResetPassworddefaultApplicationProblemPlusJSONResponse) VisitRese
 	return err
 }
 
+type ListProductVersionsRequestObject struct {
+	Params ListProductVersionsParams
+}
+
+type ListProductVersionsResponseObject interface {
+	VisitListProductVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListProductVersions200JSONResponse ProductVersionPage
+
+func (response ListProductVersions200JSONResponse) VisitListProductVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductVersionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListProductVersionsdefaultApplicationProblemPlusJSONResponse) VisitListProductVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProductVersionRequestObject struct {
+	Body *CreateProductVersionJSONRequestBody
+}
+
+type CreateProductVersionResponseObject interface {
+	VisitCreateProductVersionResponse(w http.ResponseWriter) error
+}
+
+type CreateProductVersion201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateProductVersion201JSONResponse struct {
+	Body    ProductVersion
+	Headers CreateProductVersion201ResponseHeaders
+}
+
+func (response CreateProductVersion201JSONResponse) VisitCreateProductVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProductVersiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateProductVersiondefaultApplicationProblemPlusJSONResponse) VisitCreateProductVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProductVersionRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type DeleteProductVersionResponseObject interface {
+	VisitDeleteProductVersionResponse(w http.ResponseWriter) error
+}
+
+type DeleteProductVersion204Response struct {
+}
+
+func (response DeleteProductVersion204Response) VisitDeleteProductVersionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteProductVersiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteProductVersiondefaultApplicationProblemPlusJSONResponse) VisitDeleteProductVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProductVersionRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type GetProductVersionResponseObject interface {
+	VisitGetProductVersionResponse(w http.ResponseWriter) error
+}
+
+type GetProductVersion200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetProductVersion200JSONResponse struct {
+	Body    ProductVersion
+	Headers GetProductVersion200ResponseHeaders
+}
+
+func (response GetProductVersion200JSONResponse) VisitGetProductVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProductVersiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetProductVersiondefaultApplicationProblemPlusJSONResponse) VisitGetProductVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProductVersionRequestObject struct {
+	Id     Id `json:"id"`
+	Params UpdateProductVersionParams
+	Body   *UpdateProductVersionJSONRequestBody
+}
+
+type UpdateProductVersionResponseObject interface {
+	VisitUpdateProductVersionResponse(w http.ResponseWriter) error
+}
+
+type UpdateProductVersion200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateProductVersion200JSONResponse struct {
+	Body    ProductVersion
+	Headers UpdateProductVersion200ResponseHeaders
+}
+
+func (response UpdateProductVersion200JSONResponse) VisitUpdateProductVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProductVersiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateProductVersiondefaultApplicationProblemPlusJSONResponse) VisitUpdateProductVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProjectsRequestObject struct {
 	Params ListProjectsParams
 }
@@ -2246,6 +3651,45 @@ func (response UpdateProjectdefaultApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type GetEntitlementRequestObject struct {
+	ProjectId ProjectId `json:"projectId"`
+}
+
+type GetEntitlementResponseObject interface {
+	VisitGetEntitlementResponse(w http.ResponseWriter) error
+}
+
+type GetEntitlement200JSONResponse Entitlement
+
+func (response GetEntitlement200JSONResponse) VisitGetEntitlementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEntitlementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEntitlementdefaultApplicationProblemPlusJSONResponse) VisitGetEntitlementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProjectPartnersRequestObject struct {
 	ProjectId ProjectId `json:"projectId"`
 	Params    ListProjectPartnersParams
@@ -2384,6 +3828,100 @@ func (response UnlinkProjectPartnerdefaultApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type ListProjectSubscriptionsRequestObject struct {
+	ProjectId ProjectId `json:"projectId"`
+	Params    ListProjectSubscriptionsParams
+}
+
+type ListProjectSubscriptionsResponseObject interface {
+	VisitListProjectSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type ListProjectSubscriptions200JSONResponse SubscriptionPage
+
+func (response ListProjectSubscriptions200JSONResponse) VisitListProjectSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectSubscriptionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListProjectSubscriptionsdefaultApplicationProblemPlusJSONResponse) VisitListProjectSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscriptionRequestObject struct {
+	ProjectId ProjectId `json:"projectId"`
+	Body      *CreateSubscriptionJSONRequestBody
+}
+
+type CreateSubscriptionResponseObject interface {
+	VisitCreateSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type CreateSubscription201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateSubscription201JSONResponse struct {
+	Body    Subscription
+	Headers CreateSubscription201ResponseHeaders
+}
+
+func (response CreateSubscription201JSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProjectUsersRequestObject struct {
 	ProjectId ProjectId `json:"projectId"`
 	Params    ListProjectUsersParams
@@ -2511,6 +4049,757 @@ type UnassignProjectUserdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UnassignProjectUserdefaultApplicationProblemPlusJSONResponse) VisitUnassignProjectUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSubscriptionLevelsRequestObject struct {
+	Params ListSubscriptionLevelsParams
+}
+
+type ListSubscriptionLevelsResponseObject interface {
+	VisitListSubscriptionLevelsResponse(w http.ResponseWriter) error
+}
+
+type ListSubscriptionLevels200JSONResponse SubscriptionLevelPage
+
+func (response ListSubscriptionLevels200JSONResponse) VisitListSubscriptionLevelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSubscriptionLevelsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListSubscriptionLevelsdefaultApplicationProblemPlusJSONResponse) VisitListSubscriptionLevelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscriptionLevelRequestObject struct {
+	Body *CreateSubscriptionLevelJSONRequestBody
+}
+
+type CreateSubscriptionLevelResponseObject interface {
+	VisitCreateSubscriptionLevelResponse(w http.ResponseWriter) error
+}
+
+type CreateSubscriptionLevel201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateSubscriptionLevel201JSONResponse struct {
+	Body    SubscriptionLevel
+	Headers CreateSubscriptionLevel201ResponseHeaders
+}
+
+func (response CreateSubscriptionLevel201JSONResponse) VisitCreateSubscriptionLevelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscriptionLeveldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateSubscriptionLeveldefaultApplicationProblemPlusJSONResponse) VisitCreateSubscriptionLevelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSubscriptionLevelRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type DeleteSubscriptionLevelResponseObject interface {
+	VisitDeleteSubscriptionLevelResponse(w http.ResponseWriter) error
+}
+
+type DeleteSubscriptionLevel204Response struct {
+}
+
+func (response DeleteSubscriptionLevel204Response) VisitDeleteSubscriptionLevelResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSubscriptionLeveldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteSubscriptionLeveldefaultApplicationProblemPlusJSONResponse) VisitDeleteSubscriptionLevelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionLevelRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type GetSubscriptionLevelResponseObject interface {
+	VisitGetSubscriptionLevelResponse(w http.ResponseWriter) error
+}
+
+type GetSubscriptionLevel200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetSubscriptionLevel200JSONResponse struct {
+	Body    SubscriptionLevel
+	Headers GetSubscriptionLevel200ResponseHeaders
+}
+
+func (response GetSubscriptionLevel200JSONResponse) VisitGetSubscriptionLevelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionLeveldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSubscriptionLeveldefaultApplicationProblemPlusJSONResponse) VisitGetSubscriptionLevelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSubscriptionLevelRequestObject struct {
+	Id     Id `json:"id"`
+	Params UpdateSubscriptionLevelParams
+	Body   *UpdateSubscriptionLevelJSONRequestBody
+}
+
+type UpdateSubscriptionLevelResponseObject interface {
+	VisitUpdateSubscriptionLevelResponse(w http.ResponseWriter) error
+}
+
+type UpdateSubscriptionLevel200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateSubscriptionLevel200JSONResponse struct {
+	Body    SubscriptionLevel
+	Headers UpdateSubscriptionLevel200ResponseHeaders
+}
+
+func (response UpdateSubscriptionLevel200JSONResponse) VisitUpdateSubscriptionLevelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSubscriptionLeveldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateSubscriptionLeveldefaultApplicationProblemPlusJSONResponse) VisitUpdateSubscriptionLevelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSubscriptionsRequestObject struct {
+	Params ListSubscriptionsParams
+}
+
+type ListSubscriptionsResponseObject interface {
+	VisitListSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type ListSubscriptions200JSONResponse SubscriptionPage
+
+func (response ListSubscriptions200JSONResponse) VisitListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSubscriptionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListSubscriptionsdefaultApplicationProblemPlusJSONResponse) VisitListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSubscriptionRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type DeleteSubscriptionResponseObject interface {
+	VisitDeleteSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type DeleteSubscription204Response struct {
+}
+
+func (response DeleteSubscription204Response) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type GetSubscriptionResponseObject interface {
+	VisitGetSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type GetSubscription200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetSubscription200JSONResponse struct {
+	Body    Subscription
+	Headers GetSubscription200ResponseHeaders
+}
+
+func (response GetSubscription200JSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSubscriptionRequestObject struct {
+	Id     Id `json:"id"`
+	Params UpdateSubscriptionParams
+	Body   *UpdateSubscriptionJSONRequestBody
+}
+
+type UpdateSubscriptionResponseObject interface {
+	VisitUpdateSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type UpdateSubscription200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateSubscription200JSONResponse struct {
+	Body    Subscription
+	Headers UpdateSubscription200ResponseHeaders
+}
+
+func (response UpdateSubscription200JSONResponse) VisitUpdateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitUpdateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveSubscriptionRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type ApproveSubscriptionResponseObject interface {
+	VisitApproveSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type ApproveSubscription200JSONResponse Subscription
+
+func (response ApproveSubscription200JSONResponse) VisitApproveSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ApproveSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitApproveSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RejectSubscriptionRequestObject struct {
+	Id   Id `json:"id"`
+	Body *RejectSubscriptionJSONRequestBody
+}
+
+type RejectSubscriptionResponseObject interface {
+	VisitRejectSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type RejectSubscription200JSONResponse Subscription
+
+func (response RejectSubscription200JSONResponse) VisitRejectSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RejectSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RejectSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitRejectSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenewSubscriptionRequestObject struct {
+	Id   Id `json:"id"`
+	Body *RenewSubscriptionJSONRequestBody
+}
+
+type RenewSubscriptionResponseObject interface {
+	VisitRenewSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type RenewSubscription201ResponseHeaders struct {
+	Location *string
+}
+
+type RenewSubscription201JSONResponse struct {
+	Body    Subscription
+	Headers RenewSubscription201ResponseHeaders
+}
+
+func (response RenewSubscription201JSONResponse) VisitRenewSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenewSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RenewSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitRenewSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTicketTypesRequestObject struct {
+	Params ListTicketTypesParams
+}
+
+type ListTicketTypesResponseObject interface {
+	VisitListTicketTypesResponse(w http.ResponseWriter) error
+}
+
+type ListTicketTypes200JSONResponse TicketTypePage
+
+func (response ListTicketTypes200JSONResponse) VisitListTicketTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTicketTypesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListTicketTypesdefaultApplicationProblemPlusJSONResponse) VisitListTicketTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTicketTypeRequestObject struct {
+	Body *CreateTicketTypeJSONRequestBody
+}
+
+type CreateTicketTypeResponseObject interface {
+	VisitCreateTicketTypeResponse(w http.ResponseWriter) error
+}
+
+type CreateTicketType201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateTicketType201JSONResponse struct {
+	Body    TicketType
+	Headers CreateTicketType201ResponseHeaders
+}
+
+func (response CreateTicketType201JSONResponse) VisitCreateTicketTypeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTicketTypedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateTicketTypedefaultApplicationProblemPlusJSONResponse) VisitCreateTicketTypeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTicketTypeRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type DeleteTicketTypeResponseObject interface {
+	VisitDeleteTicketTypeResponse(w http.ResponseWriter) error
+}
+
+type DeleteTicketType204Response struct {
+}
+
+func (response DeleteTicketType204Response) VisitDeleteTicketTypeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteTicketTypedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteTicketTypedefaultApplicationProblemPlusJSONResponse) VisitDeleteTicketTypeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTicketTypeRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type GetTicketTypeResponseObject interface {
+	VisitGetTicketTypeResponse(w http.ResponseWriter) error
+}
+
+type GetTicketType200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTicketType200JSONResponse struct {
+	Body    TicketType
+	Headers GetTicketType200ResponseHeaders
+}
+
+func (response GetTicketType200JSONResponse) VisitGetTicketTypeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTicketTypedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetTicketTypedefaultApplicationProblemPlusJSONResponse) VisitGetTicketTypeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTicketTypeRequestObject struct {
+	Id     Id `json:"id"`
+	Params UpdateTicketTypeParams
+	Body   *UpdateTicketTypeJSONRequestBody
+}
+
+type UpdateTicketTypeResponseObject interface {
+	VisitUpdateTicketTypeResponse(w http.ResponseWriter) error
+}
+
+type UpdateTicketType200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateTicketType200JSONResponse struct {
+	Body    TicketType
+	Headers UpdateTicketType200ResponseHeaders
+}
+
+func (response UpdateTicketType200JSONResponse) VisitUpdateTicketTypeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTicketTypedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateTicketTypedefaultApplicationProblemPlusJSONResponse) VisitUpdateTicketTypeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2870,6 +5159,9 @@ func (response SetUserRoledefaultApplicationProblemPlusJSONResponse) VisitSetUse
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAuditEvents The audit log, newest first (cp-admin, cp-support)
+	// (GET /audit-events)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
 	// ListCustomers List the customers the caller may see
 	// (GET /customers)
 	ListCustomers(ctx context.Context, request ListCustomersRequestObject) (ListCustomersResponseObject, error)
@@ -2912,6 +5204,21 @@ type StrictServerInterface interface {
 	// ResetPassword Choose a new password with a reset link (built-in identity only; no token needed)
 	// (POST /password-resets/{token})
 	ResetPassword(ctx context.Context, request ResetPasswordRequestObject) (ResetPasswordResponseObject, error)
+	// ListProductVersions List product versions
+	// (GET /product-versions)
+	ListProductVersions(ctx context.Context, request ListProductVersionsRequestObject) (ListProductVersionsResponseObject, error)
+	// CreateProductVersion Create (cp-admin)
+	// (POST /product-versions)
+	CreateProductVersion(ctx context.Context, request CreateProductVersionRequestObject) (CreateProductVersionResponseObject, error)
+	// DeleteProductVersion Delete one that no subscription uses (cp-admin)
+	// (DELETE /product-versions/{id})
+	DeleteProductVersion(ctx context.Context, request DeleteProductVersionRequestObject) (DeleteProductVersionResponseObject, error)
+	// GetProductVersion Get one
+	// (GET /product-versions/{id})
+	GetProductVersion(ctx context.Context, request GetProductVersionRequestObject) (GetProductVersionResponseObject, error)
+	// UpdateProductVersion Replace its fields (cp-admin)
+	// (PUT /product-versions/{id})
+	UpdateProductVersion(ctx context.Context, request UpdateProductVersionRequestObject) (UpdateProductVersionResponseObject, error)
 	// ListProjects List the projects the caller may see
 	// (GET /projects)
 	ListProjects(ctx context.Context, request ListProjectsRequestObject) (ListProjectsResponseObject, error)
@@ -2927,6 +5234,9 @@ type StrictServerInterface interface {
 	// UpdateProject Replace a project's fields (cp-admin)
 	// (PUT /projects/{projectId})
 	UpdateProject(ctx context.Context, request UpdateProjectRequestObject) (UpdateProjectResponseObject, error)
+	// GetEntitlement What support the project is entitled to today
+	// (GET /projects/{projectId}/entitlement)
+	GetEntitlement(ctx context.Context, request GetEntitlementRequestObject) (GetEntitlementResponseObject, error)
 	// ListProjectPartners List the partners linked to a project
 	// (GET /projects/{projectId}/partners)
 	ListProjectPartners(ctx context.Context, request ListProjectPartnersRequestObject) (ListProjectPartnersResponseObject, error)
@@ -2936,6 +5246,12 @@ type StrictServerInterface interface {
 	// UnlinkProjectPartner Unlink a partner from a project (cp-admin)
 	// (DELETE /projects/{projectId}/partners/{partnerId})
 	UnlinkProjectPartner(ctx context.Context, request UnlinkProjectPartnerRequestObject) (UnlinkProjectPartnerResponseObject, error)
+	// ListProjectSubscriptions List a project's subscriptions, newest start first
+	// (GET /projects/{projectId}/subscriptions)
+	ListProjectSubscriptions(ctx context.Context, request ListProjectSubscriptionsRequestObject) (ListProjectSubscriptionsResponseObject, error)
+	// CreateSubscription Request a subscription (cp-customer, cp-partner) or create an active one (cp-admin)
+	// (POST /projects/{projectId}/subscriptions)
+	CreateSubscription(ctx context.Context, request CreateSubscriptionRequestObject) (CreateSubscriptionResponseObject, error)
 	// ListProjectUsers List the users assigned to a project
 	// (GET /projects/{projectId}/users)
 	ListProjectUsers(ctx context.Context, request ListProjectUsersRequestObject) (ListProjectUsersResponseObject, error)
@@ -2945,6 +5261,57 @@ type StrictServerInterface interface {
 	// UnassignProjectUser Remove a user from a project (cp-admin)
 	// (DELETE /projects/{projectId}/users/{userId})
 	UnassignProjectUser(ctx context.Context, request UnassignProjectUserRequestObject) (UnassignProjectUserResponseObject, error)
+	// ListSubscriptionLevels List subscription levels
+	// (GET /subscription-levels)
+	ListSubscriptionLevels(ctx context.Context, request ListSubscriptionLevelsRequestObject) (ListSubscriptionLevelsResponseObject, error)
+	// CreateSubscriptionLevel Create (cp-admin)
+	// (POST /subscription-levels)
+	CreateSubscriptionLevel(ctx context.Context, request CreateSubscriptionLevelRequestObject) (CreateSubscriptionLevelResponseObject, error)
+	// DeleteSubscriptionLevel Delete one that no subscription uses (cp-admin)
+	// (DELETE /subscription-levels/{id})
+	DeleteSubscriptionLevel(ctx context.Context, request DeleteSubscriptionLevelRequestObject) (DeleteSubscriptionLevelResponseObject, error)
+	// GetSubscriptionLevel Get one
+	// (GET /subscription-levels/{id})
+	GetSubscriptionLevel(ctx context.Context, request GetSubscriptionLevelRequestObject) (GetSubscriptionLevelResponseObject, error)
+	// UpdateSubscriptionLevel Replace its fields (cp-admin)
+	// (PUT /subscription-levels/{id})
+	UpdateSubscriptionLevel(ctx context.Context, request UpdateSubscriptionLevelRequestObject) (UpdateSubscriptionLevelResponseObject, error)
+	// ListSubscriptions List subscriptions across projects (cp-admin, cp-support), by end date
+	// (GET /subscriptions)
+	ListSubscriptions(ctx context.Context, request ListSubscriptionsRequestObject) (ListSubscriptionsResponseObject, error)
+	// DeleteSubscription Delete a subscription (cp-admin)
+	// (DELETE /subscriptions/{id})
+	DeleteSubscription(ctx context.Context, request DeleteSubscriptionRequestObject) (DeleteSubscriptionResponseObject, error)
+	// GetSubscription Get a subscription
+	// (GET /subscriptions/{id})
+	GetSubscription(ctx context.Context, request GetSubscriptionRequestObject) (GetSubscriptionResponseObject, error)
+	// UpdateSubscription Change a subscription's terms (cp-admin)
+	// (PUT /subscriptions/{id})
+	UpdateSubscription(ctx context.Context, request UpdateSubscriptionRequestObject) (UpdateSubscriptionResponseObject, error)
+	// ApproveSubscription Approve a requested subscription (cp-admin)
+	// (POST /subscriptions/{id}/approve)
+	ApproveSubscription(ctx context.Context, request ApproveSubscriptionRequestObject) (ApproveSubscriptionResponseObject, error)
+	// RejectSubscription Reject a requested subscription with a reason (cp-admin)
+	// (POST /subscriptions/{id}/reject)
+	RejectSubscription(ctx context.Context, request RejectSubscriptionRequestObject) (RejectSubscriptionResponseObject, error)
+	// RenewSubscription Renew an active or expired subscription
+	// (POST /subscriptions/{id}/renew)
+	RenewSubscription(ctx context.Context, request RenewSubscriptionRequestObject) (RenewSubscriptionResponseObject, error)
+	// ListTicketTypes List ticket types
+	// (GET /ticket-types)
+	ListTicketTypes(ctx context.Context, request ListTicketTypesRequestObject) (ListTicketTypesResponseObject, error)
+	// CreateTicketType Create (cp-admin)
+	// (POST /ticket-types)
+	CreateTicketType(ctx context.Context, request CreateTicketTypeRequestObject) (CreateTicketTypeResponseObject, error)
+	// DeleteTicketType Delete one that no subscription uses (cp-admin)
+	// (DELETE /ticket-types/{id})
+	DeleteTicketType(ctx context.Context, request DeleteTicketTypeRequestObject) (DeleteTicketTypeResponseObject, error)
+	// GetTicketType Get one
+	// (GET /ticket-types/{id})
+	GetTicketType(ctx context.Context, request GetTicketTypeRequestObject) (GetTicketTypeResponseObject, error)
+	// UpdateTicketType Replace its fields (cp-admin)
+	// (PUT /ticket-types/{id})
+	UpdateTicketType(ctx context.Context, request UpdateTicketTypeRequestObject) (UpdateTicketTypeResponseObject, error)
 	// ListUsers List the portal's users (cp-admin)
 	// (GET /users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -2984,6 +5351,31 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx.Request().Context(), request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		return validResponse.VisitListAuditEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListCustomers operation middleware
@@ -3471,6 +5863,176 @@ func (sh *strictHandler) ResetPassword(ctx echo.Context, token LinkToken) error 
 	return nil
 }
 
+// ListProductVersions operation middleware
+func (sh *strictHandler) ListProductVersions(ctx echo.Context, params ListProductVersionsParams) error {
+	var request ListProductVersionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProductVersions(ctx.Request().Context(), request.(ListProductVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProductVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProductVersionsResponseObject); ok {
+		return validResponse.VisitListProductVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateProductVersion operation middleware
+func (sh *strictHandler) CreateProductVersion(ctx echo.Context) error {
+	var request CreateProductVersionRequestObject
+
+	var body CreateProductVersionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProductVersion(ctx.Request().Context(), request.(CreateProductVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProductVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateProductVersionResponseObject); ok {
+		return validResponse.VisitCreateProductVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteProductVersion operation middleware
+func (sh *strictHandler) DeleteProductVersion(ctx echo.Context, id Id) error {
+	var request DeleteProductVersionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProductVersion(ctx.Request().Context(), request.(DeleteProductVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProductVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteProductVersionResponseObject); ok {
+		return validResponse.VisitDeleteProductVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProductVersion operation middleware
+func (sh *strictHandler) GetProductVersion(ctx echo.Context, id Id) error {
+	var request GetProductVersionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProductVersion(ctx.Request().Context(), request.(GetProductVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProductVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProductVersionResponseObject); ok {
+		return validResponse.VisitGetProductVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateProductVersion operation middleware
+func (sh *strictHandler) UpdateProductVersion(ctx echo.Context, id Id, params UpdateProductVersionParams) error {
+	var request UpdateProductVersionRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateProductVersionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProductVersion(ctx.Request().Context(), request.(UpdateProductVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProductVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateProductVersionResponseObject); ok {
+		return validResponse.VisitUpdateProductVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListProjects operation middleware
 func (sh *strictHandler) ListProjects(ctx echo.Context, params ListProjectsParams) error {
 	var request ListProjectsRequestObject
@@ -3641,6 +6203,31 @@ func (sh *strictHandler) UpdateProject(ctx echo.Context, projectId ProjectId, pa
 	return nil
 }
 
+// GetEntitlement operation middleware
+func (sh *strictHandler) GetEntitlement(ctx echo.Context, projectId ProjectId) error {
+	var request GetEntitlementRequestObject
+
+	request.ProjectId = projectId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEntitlement(ctx.Request().Context(), request.(GetEntitlementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEntitlement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEntitlementResponseObject); ok {
+		return validResponse.VisitGetEntitlementResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListProjectPartners operation middleware
 func (sh *strictHandler) ListProjectPartners(ctx echo.Context, projectId ProjectId, params ListProjectPartnersParams) error {
 	var request ListProjectPartnersRequestObject
@@ -3741,6 +6328,80 @@ func (sh *strictHandler) UnlinkProjectPartner(ctx echo.Context, projectId Projec
 	return nil
 }
 
+// ListProjectSubscriptions operation middleware
+func (sh *strictHandler) ListProjectSubscriptions(ctx echo.Context, projectId ProjectId, params ListProjectSubscriptionsParams) error {
+	var request ListProjectSubscriptionsRequestObject
+
+	request.ProjectId = projectId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectSubscriptions(ctx.Request().Context(), request.(ListProjectSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectSubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectSubscriptionsResponseObject); ok {
+		return validResponse.VisitListProjectSubscriptionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateSubscription operation middleware
+func (sh *strictHandler) CreateSubscription(ctx echo.Context, projectId ProjectId) error {
+	var request CreateSubscriptionRequestObject
+
+	request.ProjectId = projectId
+
+	var body CreateSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSubscription(ctx.Request().Context(), request.(CreateSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateSubscriptionResponseObject); ok {
+		return validResponse.VisitCreateSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListProjectUsers operation middleware
 func (sh *strictHandler) ListProjectUsers(ctx echo.Context, projectId ProjectId, params ListProjectUsersParams) error {
 	var request ListProjectUsersRequestObject
@@ -3835,6 +6496,594 @@ func (sh *strictHandler) UnassignProjectUser(ctx echo.Context, projectId Project
 		return err
 	} else if validResponse, ok := response.(UnassignProjectUserResponseObject); ok {
 		return validResponse.VisitUnassignProjectUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSubscriptionLevels operation middleware
+func (sh *strictHandler) ListSubscriptionLevels(ctx echo.Context, params ListSubscriptionLevelsParams) error {
+	var request ListSubscriptionLevelsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSubscriptionLevels(ctx.Request().Context(), request.(ListSubscriptionLevelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSubscriptionLevels")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSubscriptionLevelsResponseObject); ok {
+		return validResponse.VisitListSubscriptionLevelsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateSubscriptionLevel operation middleware
+func (sh *strictHandler) CreateSubscriptionLevel(ctx echo.Context) error {
+	var request CreateSubscriptionLevelRequestObject
+
+	var body CreateSubscriptionLevelJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSubscriptionLevel(ctx.Request().Context(), request.(CreateSubscriptionLevelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSubscriptionLevel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateSubscriptionLevelResponseObject); ok {
+		return validResponse.VisitCreateSubscriptionLevelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteSubscriptionLevel operation middleware
+func (sh *strictHandler) DeleteSubscriptionLevel(ctx echo.Context, id Id) error {
+	var request DeleteSubscriptionLevelRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSubscriptionLevel(ctx.Request().Context(), request.(DeleteSubscriptionLevelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSubscriptionLevel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSubscriptionLevelResponseObject); ok {
+		return validResponse.VisitDeleteSubscriptionLevelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSubscriptionLevel operation middleware
+func (sh *strictHandler) GetSubscriptionLevel(ctx echo.Context, id Id) error {
+	var request GetSubscriptionLevelRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSubscriptionLevel(ctx.Request().Context(), request.(GetSubscriptionLevelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSubscriptionLevel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSubscriptionLevelResponseObject); ok {
+		return validResponse.VisitGetSubscriptionLevelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateSubscriptionLevel operation middleware
+func (sh *strictHandler) UpdateSubscriptionLevel(ctx echo.Context, id Id, params UpdateSubscriptionLevelParams) error {
+	var request UpdateSubscriptionLevelRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateSubscriptionLevelJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSubscriptionLevel(ctx.Request().Context(), request.(UpdateSubscriptionLevelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSubscriptionLevel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateSubscriptionLevelResponseObject); ok {
+		return validResponse.VisitUpdateSubscriptionLevelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSubscriptions operation middleware
+func (sh *strictHandler) ListSubscriptions(ctx echo.Context, params ListSubscriptionsParams) error {
+	var request ListSubscriptionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSubscriptions(ctx.Request().Context(), request.(ListSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSubscriptionsResponseObject); ok {
+		return validResponse.VisitListSubscriptionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteSubscription operation middleware
+func (sh *strictHandler) DeleteSubscription(ctx echo.Context, id Id) error {
+	var request DeleteSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSubscription(ctx.Request().Context(), request.(DeleteSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSubscriptionResponseObject); ok {
+		return validResponse.VisitDeleteSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSubscription operation middleware
+func (sh *strictHandler) GetSubscription(ctx echo.Context, id Id) error {
+	var request GetSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSubscription(ctx.Request().Context(), request.(GetSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSubscriptionResponseObject); ok {
+		return validResponse.VisitGetSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateSubscription operation middleware
+func (sh *strictHandler) UpdateSubscription(ctx echo.Context, id Id, params UpdateSubscriptionParams) error {
+	var request UpdateSubscriptionRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSubscription(ctx.Request().Context(), request.(UpdateSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateSubscriptionResponseObject); ok {
+		return validResponse.VisitUpdateSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ApproveSubscription operation middleware
+func (sh *strictHandler) ApproveSubscription(ctx echo.Context, id Id) error {
+	var request ApproveSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ApproveSubscription(ctx.Request().Context(), request.(ApproveSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ApproveSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ApproveSubscriptionResponseObject); ok {
+		return validResponse.VisitApproveSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RejectSubscription operation middleware
+func (sh *strictHandler) RejectSubscription(ctx echo.Context, id Id) error {
+	var request RejectSubscriptionRequestObject
+
+	request.Id = id
+
+	var body RejectSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RejectSubscription(ctx.Request().Context(), request.(RejectSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RejectSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RejectSubscriptionResponseObject); ok {
+		return validResponse.VisitRejectSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RenewSubscription operation middleware
+func (sh *strictHandler) RenewSubscription(ctx echo.Context, id Id) error {
+	var request RenewSubscriptionRequestObject
+
+	request.Id = id
+
+	var body RenewSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RenewSubscription(ctx.Request().Context(), request.(RenewSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RenewSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RenewSubscriptionResponseObject); ok {
+		return validResponse.VisitRenewSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTicketTypes operation middleware
+func (sh *strictHandler) ListTicketTypes(ctx echo.Context, params ListTicketTypesParams) error {
+	var request ListTicketTypesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTicketTypes(ctx.Request().Context(), request.(ListTicketTypesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTicketTypes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTicketTypesResponseObject); ok {
+		return validResponse.VisitListTicketTypesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTicketType operation middleware
+func (sh *strictHandler) CreateTicketType(ctx echo.Context) error {
+	var request CreateTicketTypeRequestObject
+
+	var body CreateTicketTypeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTicketType(ctx.Request().Context(), request.(CreateTicketTypeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTicketType")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTicketTypeResponseObject); ok {
+		return validResponse.VisitCreateTicketTypeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTicketType operation middleware
+func (sh *strictHandler) DeleteTicketType(ctx echo.Context, id Id) error {
+	var request DeleteTicketTypeRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTicketType(ctx.Request().Context(), request.(DeleteTicketTypeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTicketType")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTicketTypeResponseObject); ok {
+		return validResponse.VisitDeleteTicketTypeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTicketType operation middleware
+func (sh *strictHandler) GetTicketType(ctx echo.Context, id Id) error {
+	var request GetTicketTypeRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTicketType(ctx.Request().Context(), request.(GetTicketTypeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTicketType")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTicketTypeResponseObject); ok {
+		return validResponse.VisitGetTicketTypeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateTicketType operation middleware
+func (sh *strictHandler) UpdateTicketType(ctx echo.Context, id Id, params UpdateTicketTypeParams) error {
+	var request UpdateTicketTypeRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateTicketTypeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTicketType(ctx.Request().Context(), request.(UpdateTicketTypeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTicketType")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateTicketTypeResponseObject); ok {
+		return validResponse.VisitUpdateTicketTypeResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4139,83 +7388,122 @@ func (sh *strictHandler) SetUserRole(ctx echo.Context, userId UserId) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Fx7c9s4kv8qKN5UJamlJdmT3M0of3kz2S3P5eFzkp26i3MnmGxJmFAAA4B2NC5/9ys0ABKUQD1syc5M",
-	"/rJFgnh0N7p//QCuk0zMSsGBa5UMr5Mp0Bwk/vvyPZ2YvzmoTLJSM8GTYfIvkIoJTsSY6CkQCaUEBVxT",
-	"8z4lYyHJ6GR88JrqbDrqJWmisinMqOlIz0tIhonSkvFJcnOTJq9ERm2/i8N8OHvlh8gkUA05kaBEJTNY",
-	"3elNmpRU0hlot4wXlVRCLo/wfgpkxOGrtg1GfrhSwiUTlSIlneBYzLT+UoGcJ2nC6cwMl9lOw4nM6NdX",
-	"wCd6mgwPB0dP08hyX1RKixnIk9x8gP2WVE/DbusGaSLhS8Uk5MlQywrCocZCzqhOhklVMdNyeaSTMTIg",
-	"vmrDWFJQpYkEmj/HVVdlTjUQpoiEcaUgJ1dMT8nTwyPCLF3Exe+QaZJNKZ9AThTjWUMeKzbNQrwEdFHo",
-	"36P0ecVmTC/P+ZROgCj2Ryc3CvwuHCqHMa0KnQyfDVIzLptVs2R4NDC/GLe/DuspMK5hAtLNgX9+Lz4D",
-	"j9NOQSZBk7EUM6TKjLICclIw/rmeXZunGjtbxc5Qco5+whn630cDI85agzQd/+/H44P/oQd/DA5+/r+D",
-	"T3/7Icr6Uyo1XyFjZf3+biJ2KoURiO5x6vd3G+e/kNdLzHhBFRwwroArptklEA1fNbLEjE8eC0l4NbsA",
-	"+YTMKqVJJrimjHeJ0JcuST169qzFkcPYHD+oFQSv1J2pfWM+VqXgClCnnUpxUcDM/GvWBRx3DS3LglmF",
-	"2i9ti7/9rqx2bcb6QcI4GSb/1m8Uf9++VX3fL47YpvcxJyClkOTx2T9ekJ+fPvsP4sYgOWjKCvWkh7Rw",
-	"fVnVa9WZ+b+UogSpmV0AciPTL832iWjx1Dd4gyTsfn86FbyjgbUax7pFX6PkDjSbwTKR01r7vkG5ifbK",
-	"8g3Y5Tkf+Z4LbQnQJu4JNzucFgTfPyfOpqI1zcoDms8YJ5Tn5oeqylJITQQv5r3Y4FaVb7Hym1A0Pya4",
-	"JFzBEknafFngQtrmasiCcFKf6vGtRUlCw8jLyopynjNDG1qcBnIzpoWCdI0oLe7ddaK1afta1FabsZgY",
-	"LXyxUps0wrOVEgpEawMgErI7zulVXDL2eHlLMw2z9j+rNE2tGm7qgaiUdI4rqUFZHDW2hBUHi832JacX",
-	"BeQvEK9sKVNgvw2GvxCiAMqXxvctYzM44ZdM1/h2m+G7ZDkQgR8jIjBmUm0u1wYBbty4tuZtFq/VhDP6",
-	"9cQ2PjTga5HVUhSwTlTOTBuj15TRkXa+bfX5i0V7imiBCADpZ3Tjtna8xVmnxXCKMfa+jmwC6DRo+OZf",
-	"INmYWcFqL+G3KegpSJw+y4FrpufGwF6yHCSZUkUu3bfWJ6JFAfKRapa6KKfeVi1D2PpbY0ZoQQxdCctN",
-	"J7c3bCXIGVPGM1y79U+Dpk4ENtcbXhgWBUlVli/RFSMEf6SIaxS3moF0bWAf/XjBh34pbWLEJOcNXJ1S",
-	"pa6EzLfUDGXw2ZKeD6T7p3XSXXcUm59zISKwbXtQ9WdATM4lWoH7domp2qNtA5O8a3cLlLRvUBEh4jao",
-	"J45J2l2uoMguEIkX+r0BEjfAmZnClps+8OjXO8ztbe4/jc6orbQXLRLVga0hMzonubARviuWT8DaWzUV",
-	"V0RIMmU5EJqZj5XZZO0lzCinEzhWik34zMcaFxxMfKnQHCncum7yOIzDHypu6mz3HlOqGG7zjRwXVrdx",
-	"g61qY1z+qF66ZBrCVdiAmTKkZJKgiSCPvYp6El+PBJofF0VrQe1xzoDmisAlyDnx0D31FLPUs4toxkoD",
-	"Xdgx7iWDqzdxhXsGGbBLUIS1NO8W3S+I5tIaw+GXWbrEvyVmpREpa3MrugcQBJn3OzF3KwBgt0+xgNxv",
-	"a0NZ7W+cAs/Nww7xzFOUEMSa9TeEKcNSQrMMSg05mYOOS0noOCxNYjdwbmt7uzWAi8A2z6EYJbcy07VI",
-	"/YKRMVT3RfF2nAw/rrFBjTDepFHfIvQgljlTBoprGQajkNWa1Ib9EfsrQnHPGOdCpORijjFUDJVuZDlt",
-	"j8awRVjpx3vTMqILEX6H3q6mwM28JBAqgcyEhOfEQFXCtLECfVSr/WsbUr3pR6zCKm+uJl5AqWUGfmqx",
-	"cCfQImTrvtBFExJuTzWvZRC+0llZhHkmi6xs1scNEtNpUgrZKVNQ5IpQTdAFb8lMex7YctU0ouEDUMox",
-	"YDVhbO/NBzESLRKecaUpzzr0GHypQLn0xtJbpamuVGs1T4P4Rp1QShPNtA1xNMs+4Ze0YDlxQ8TWbR8s",
-	"QSTy4eyESBiDBJ5hpoPxicta2li8+dAwoRltqnWphv2+J/aBdft7OVz6LIHqMzultdsI3/pF1WTokEfv",
-	"kP+JQv8nm1naFltub7B/V7O3ckI5+wNtzUkkYPMrk5S8A3nJMiCvEcsYZENE8B1h+XNCLxoNasy4gnic",
-	"48+fmmglyZ0JD+e8rySFT3j+lXIUt5P3oPeng0DtbSXZb6oZSJaRX9+9XpTmlFScfamMPymFUi3nL8yG",
-	"Dw5+/nR9mB7+dPND8vCJlGW5XCFFO4EVTsXuE1N4YLesxreToLuFATfIUHaEOM5cggF4NUMmOZVlvqwV",
-	"lv3hnGf7w3cbdNrM0nR6q7zS5umORWe5KwkRd1y7vdAN+XBbZ6prirsQ9/3iZ9P7JqG5thJ7+ZVmupgT",
-	"wYGIMbF+CZpDT5LlWFilNt41IRu2zWUtrNCAVsgqyfT8nSGoncsFUAnyuNLT5tc//Kx+/e29r4pBPxPf",
-	"NtM0wNJWijA+FssK/h0U4wPloIvLNSFq8DGdVpBv2Dyv41jmP++tmrZXU4FhSAVgQO+sd87PuZk8cM0y",
-	"qsEWrY3MIyGdPRmSv+PEyXk1GPyY0SwDpWxKCJ/AqKnmygQfs0klISdvS+Anv5AXgnPINGFKVSDP+eP/",
-	"hHlWCPo5JcJm6+zKHilyUbFCHzDu2hqfaNSXQIuZ6ttGoyc9coYBQOPdZgUzQMpGBG3x4Tmve7Nvh2Tk",
-	"NdaIPMZwn54yPnmS4gunv0bksWzigdggJVcSA5FcuA/O+ahRciOk5yhQdCPy2PkRdXRgjtNshQZ82CjO",
-	"w3OOyxCq6edJjxxzXzsoKq1YDu0MpgSaTQnl6sp093TwNCXgdlXBPgOhBGPUfGI2GXL8FVPaklDIHAyz",
-	"XMTCTWbiqxcpJ6KkBkiMbMHmaGijCZT4cqpHql0EqgWZgD7nWEgGXzV295wwjVESi7EFxihsBSUWiZKX",
-	"6CHjlEZdVVijpnLqSe/cGKCCZcAVNOmZ5Lik2RQOjnqDwHWs6y6IjSOQ49OTJE0ubSFuMkwOewP7gSiB",
-	"05Ilw+TH3qD3o0VLU9zotfuHvyaACNZopRqfJYasYbw1LKPtiFs1Tfq2dvMmXdvQqeoNWtrKv5tPC8Vv",
-	"R4PBisK37QreWiUtkaq3txyQxWZ/BvppQe4sRHYVp/EB6xUENXZpoqrZjMq5I/7CzlrIvShA/4hOVAg2",
-	"VfLpJk1KoSIMfYGuTV1pU8c0/i7y+c4paN2im7bB1bKCmyX2He588Bjr7OqNWY3UtMc6dc362GahOH1V",
-	"+7qdm8Sd5MDOmtBaDoJcUQf7b9Jgd/evG0B8Y21yARqWheMXfN4SjhaTnsbKbMwn+Q6k3fYUrlJPqcYy",
-	"F97k+tYvPY1rsn+C7l7Y4F6k732wlW8rgjsQp3+CDqjcrT+2UvXBMQajnF04ZBH88dylJzE0+xyN8Yxp",
-	"DTkRpYXX9pWxrFlhMFreI/hdc4DE2nHtDy3MRYVnFoyZtucUSCGUdqcXMD7QloQP+CIQhu1W6o9RWBv0",
-	"TSjP+xNfFw37FsT4DMqCZqHCeKR86uEO+rEf5svWYqIg0fw9QKMwULUGGXky7g0YtfgeuCjLFSpdKCnM",
-	"+N1N4RlxavLDqn+NruSNK9TZSiz8SSPUog7CdVQvGiWJp7A4EMYXU/d4/IicaHIl5GdFBM+sLwRfSyZB",
-	"9YgZy7lMvJifc6OZm0z/xZzoKVOmecEypsnp23fvU6IEHm8iKqPc1uEYghsnAwdUrrTFu5i9c/6b0daN",
-	"hxyQybqSfkDB61aPFBFXHEVJOffSeFqNO2h9pfa2PMaOgvrq/ajnsE5zI+UcAU3Hbs3PiXGjDe9qk8bh",
-	"itR1mLfeKS6okww/fgr3jR3XWN1ATi7mJJsKgd40rccmj5vQhS89NmLy3IAxK30cIIc81LCVarSrDVB1",
-	"QbHXsE8Q9ho64RdqhR2ooN+mIlQzzAejrPaZu8q4gDYzcIQpg2KzTvsSVDR9F3YlKNlcZ1fqMOAeHe6m",
-	"ynCVJak5uc7dPq2zCPvQSK0K4Ht2tusC2b+cr+3LJqNQMuB8uKX713Vt7QZ+digVD+Bm+wWiAWcKzTdG",
-	"dAN3e+3qu53tztUN7kP43jeb+ME97WYeccWxlX5vTnIHbnbMv23o/225t9trq3sTGO/cPrzgNL6tm8sa",
-	"13ZJH1kQdyBBgd65O9IWtzMzRg2Jv13Q7Tvwt1XsHF2/MCja8CzE8C7pRJATqGPvjKw3ClB8g4GJ9HoJ",
-	"1hXOyYx48t23rAQVNZvflvC9REUW87Ur0Gsr9rEKvbqSoj3Zg7CC7r7Rqy+W+uuhV4ffxkKuzRsFghCq",
-	"l/51fb57EzAbCMlDgFm3XtS2TNuzVq5MAU/9hDUJLlK1jhgrsG3XYgf3IZrvmy3+8Ni2nkdcrWyHbevb",
-	"gdZh23rUbwzbbq3L7k1gamz74IITYFs7l3XYdr162jCm5s30fYXWvsuIWRNG2K92iKZGjl2K4GhwWJ8b",
-	"q7X+FVUGmmMNGc7RmISjwcC2ZJrQQgLN56bhctbYuEJtCdpvOA9Pzn0z7vGxI42lnBGce4oivrIDttTV",
-	"g0ArM5EwahbI99311qaBww+8iIvhOshlP9wJ5rJdBaTAStnNiXGHfZ9uFR7rpHqlNjQV9oT4n9pO1IX2",
-	"a4wE0qRlIeo68x1aCXcDQlM9/BBG4g2dQXPQ+WJORrb6fkRE89OsfEQeU9uoqenGejQFwFPCetDD8nN8",
-	"ZFfE+DmnmhRAlcaUO9Y6R4wSdttYpJokLZtk6629VQIJ0bw3fhpI7J7skj8Mcc9GyZ7w6LZInnK7tkmd",
-	"4/rxHt4k2akQL6M7sUjtw/SrbRGNSt46U3QGM3G5E0tke/Lrv1cztJ8rXdFkLVqnhcNFlyDngkOokj5z",
-	"caWGTrlahXQJjUYiLYVUH0RShHKCFDrnzF4B0iNvl/V/TOcYhX5PxjHd/JJfP+PU3oCXussthLTHMvA0",
-	"yN7v/b2Odoln9dINVY8/7RfvqrmRZOnC8+Zanb26nu17MDYBFjv1NP1pKCvE0X3u0yVdEMDGScPrTnjH",
-	"LYt1YdaEXQLHg1mpszmqFWzHc1Dn3AieIpQoxicFHFTKSOPXkhnxWKzOw6uyXIrYV135EjiigOcKQ5ni",
-	"ip/zc3cQncxFhVV6ouL6PMFivCc9cjKubx4nGeVcaHIBpg+d+lI8whT5bMu/7HktW093zpkizwY/xra5",
-	"vRloj5giqNa779D/4n08ETF2FyN9A5bezsRbupUiX5uQDiPeXuJ/i8rLi22C8qWgGBu5kc2ZNqd16usd",
-	"lgMkNha/MQzYQxLAxvytdDNZI4EwC7BGW3QF/OOrGtyrNL53usqonw5lhUAAT8ESLq6SXQX5ra/iFGF9",
-	"X50h9MLtUet08VZIwd2fH4Ci5o6n4N60W3bacUTlmORMWUnHVbu94cp0eyTcL7bh7TfMOytXL2t7vg8N",
-	"277x+r4DisEdV90CvQsV4HghpKP7LVVlUMR/N9mKR6exMgQtv7RJELuRgcqCgcSzzASLIsZCLsL52DV8",
-	"y4U4PF8ogF+nht8ZJt+dAXhEa+EAAp1QxrfmQLt2aSdcWNx2PPe1QFi7dJ90em0AWo06aQ0Ds2jt0Na0",
-	"26QyCIH7vVUHfZd1NzR2h+L9WUd/o8xuTWNg+twZH3RFxJX3ioz5y2EmNNzCCp5ZB3kfJjC4meebtH/t",
-	"wz/S3X5610ogyyIriY8UdrtGn7RLG9v3wHz8ZORCgbz00lTJIhkmfVqy/uUhSo3rsL64AjfX9WLdngof",
-	"1nn78JnXTcEzF0T4dPP/AQAA//8=",
+	"7H17d9s4ku9XweGdc5KckW0lnb532v7LnXhm3DcPj+1M724724bJkoQJBbABUIomx999DwogCVCgHrYk",
+	"O8n+lVgk8apC1a8eKHxJUjEuBAeuVXL4JRkBzUDif08u6dD8m4FKJSs0Ezw5TP4JUjHBiRgQPQIioZCg",
+	"gGtqnvfIQEhyfTrYe0t1OrreT3qJSkcwpqYhPSsgOUyUlowPk9vbXvJGpNS22+7mw/mbqotUAtWQEQlK",
+	"lDKFxY3e9pKCSjoG7abxqpRKyPkeLkdArjl81vaF66q7QsKEiVKRgg6xL2be/qMEOUt6Cadj011qG/UH",
+	"Mqaf3wAf6lFy+Lz/4mUvMt1XpdJiDPI0Mx9guwXVI7/Z+oVeIuGPkknIkkMtS/C7Ggg5pjo5TMqSmTfn",
+	"e+rsgd275QGSNr6ehmVITpUmEmh2hOtZFhnVQJgiEgalgoxMmR6Rl89fEGZXXNz8C1JN0hHlQ8iIYjxt",
+	"Ft4yZDOBire61v7/Rlf+DRszPT/mMzoEoti/O+mc43d+VxkMaJnr5PDHfs/0y8blODl80Td/MW7/el4P",
+	"gXENQ5BuDPzTpfgEPL52ClIJmgykGOOqjCnLISM545/q0YW01NjYInL6PPniLzjC6u8XfbNRtAZpGv7v",
+	"3473/ovu/bu/99Pvex///Kco6c+o1HwB9xb18/ux2JkUhiG6+6mf36+ffyCt54jxiirYY1wBV0yzCRAN",
+	"nzWSxPRPngpJeDm+AfmMjEulSSq4pox3sdAfXZz64scfA4o8j43xg1qw4KW692rfmo9VIbgClJZnUtzk",
+	"MDb/NfMCjruGFkXOrKg+KOwbf/6XsnK76etPEgbJYfJ/DhqVcmCfqoOqXewxXO9jTkBKIcnT87++Ij+9",
+	"/PH/EdcHyUBTlqtn+7gWri3T1XGZMX0yccMrpChAamanQNNKpcBnOi5yX7DuW2kUWYme+U7IixKFUUSz",
+	"uBcMQezyR96wIsyOIsuYGQfNz4LRtcY60GB0020vuYGBkKZZM1XXspWMydySvXKicsAgz5QVqHoETJIJ",
+	"zUtQxDZGKM8IdnHkxIsiVBqlndFUQ7afRHpi2Qp800tEmpZSQnasg9fN6u5pNobYN5UGtwzd+fgSH8TI",
+	"F93GDfP/ZtWbN7QWVds07FXM0uo8GOrHyCI1/GdUyDxdmYZx+J9Fm8Pj5ob2VEo6M383GCUOooL5Y3ex",
+	"EVfYY36sKL9SfWIUTpyr7QvvOrnePj8bCd7xgkVw67BKRfF3KGmjra7IqJ2blQttFyDcW6fc6ESaE3x+",
+	"RBy+RWSbFns0GzOOGyst9lRZFEJqIng+24917sTN6jOP8bNj1daShHRpUaEXUtUngT+oRYxyyotSd0uy",
+	"Ac0V9JawUlvbLWOtVd+vWW0x8IuxUeuLhfq3YZ611LbHWisYBT6545ReRKVNiJ9aNGxN+JxwepNDZtXW",
+	"mjwF9luv+xshcqB8rv/qzfgINNM5jKOIIaX8fQH8kqWfwJrB7Z56SQ4TyJet5EV5U4uSN/jBbc+Dq6uI",
+	"KwlUCR6RS7+OZs4+xebImM6MiCKiAE60HfoRgXGhZ2Q6Ak4YvoOwtOIC4MY8+S3h4nej+Cbwu/JGbICq",
+	"9+fv8LnApW39bJYclIbs9wJ4Zob9MTKPNiMFHa2xjHNU9tF/i3DN6sVY4JRPmK7dDetwYJc486TAD5El",
+	"GDCpVhdtxmxe+eV6EcJdvpS7xvTzqX35ubFY20SSIodlxDk37xjV5gHhkFNfWxNZES2QY3H9DB+ua/wE",
+	"m9spMhxijLxvI3IQOjENPvknSDZgVra0NxvoEUgcPsvACI+Z2XkTloEkI6rIxH1rXVQ0z0E+Uc1U5wUI",
+	"y+J2f/2tQRI0J2ZdCUNsfndsU4AcM6WYkyQLLTPvVccCq6uOihkiu70yo+ZnjH6LJ4q4l+LAqdvMikEk",
+	"VQP8ssH2dirhYsQ45x1Mz6hSUyGzNSVD4X02p+o97v7LMu6uG4qNz/ldInprfVz9NYBm50daAP03CavD",
+	"3tZBypU/7A5Aedu4MrKI6wDfOCwNm1ywIpsApRXTbw2Tug7OzRDW3PSeG3S5lzHc5tWn0RGFQrutkaj2",
+	"dA3Cv0zYgMuUZUOw+laNxJQISUYsA2KdG8pssnAKY8rpEI6VYkM+rkI/La8cPlSojhRuXTd47MbhDxVX",
+	"dbb5yqzoANT2JUeFxe+4zha980G5RtpyacI0+LNwLjrnLkMVQZ5WIupZfD4SaHac58GEwn7OgWaKwATk",
+	"jFTWW69aMbt6DrbXffU8WdjR74TB9F1c4J5DCmwCirBA8q7RfIs15+bodz9P0jn6zRGrF+GykFrRPYAg",
+	"yDzfiLpbAAC7zcoWcr+rDmW1vXHm7KQO9sx6yCGINetvCFNo3tE0hUJDRmag41ziGw7z5uRG4Nza+nZt",
+	"ABeBbRWFYiu5lpquWeo1hhNQ3Of5+0Fy+NsSHdQw420valv4FsQ8ZQpPcM3DYGSyWpLaWClif0Uo7hlj",
+	"XIgeuZlh4Ckw5JeEWkyLRrFFSFn19y5Qoq2wqENv6EYwdhBg2GAsJBwRA1UJ00YLHKBYPfhi41C3BxGt",
+	"sMiaqxfPW6l5An4MSLgRaOGTdVvoQjIhmZ75XpdUMs1SaqzYERuOjDSEjJXjpJfkYhr1onjhuHDGWc3K",
+	"81ESC9BsxN2NNSYapRSykzUxrkQ1QUs+YL1wHPjmomFEvRCglKPj4vW1rTcfxFa6TT/GlaY87RCH1nfV",
+	"EYBSmupSBbN56blJ6mB+L0FnYjjtUz6hOcuI6yLp9InNIS3y4fyUSBiABJ5ilJnxYeXrwzio+dAQoelt",
+	"pHWhDg8OqsXes96D/QwmVYRWHTA7pKW7UduYl51UvQxxthZZmWqXBBSPvU4ic3w/MLPLEK1ymBLfG9gB",
+	"Iu+i7Xn2mupI9yc8I2JAHBw6IvSmkW+iAL4HPIPQ5WI62oYBrTSVuhrl0t42aeg62vhDWEuNBqS/i9Hr",
+	"M4dLorHpCvPE9yi5dI3uaEuvQ4i4Pdy0sHy9NqK3ws23Rd0lKufdVxQpXjG+EgiGu4P7f6nxezmknP0b",
+	"celpxLn7C5OUXICcsBTIW7R7jBVEhPcdYVkojQzkVxD3iX79kewgv9HtIn/M24ppVxll31JI+2787rX+",
+	"su9hm7U4+105BslS8svF2zY390jJ2R8lEJpKoVTgKPLTDft7P3388rz3/C+3f0oePu4+z5cLuGhDorwL",
+	"v25UhjvvZoul1+Og+yGeFRJaOtyh52D+t3641saAl4Vkljq9XTPxkXGY0nzNceXY81vB9ajiUZcu/GJJ",
+	"8rDLPliRXkUI1FZ0U89P0sWCa+vVaQxDuFpf2D+cn9P+UefqxexZ0+idskBWj0y3ydgVL77I6SWVQ1hX",
+	"IaDb5tzlzP5dlDEb+udSMQ5KkZF5XsXBrcOnSrcNrQ1R3qDt1TBFvx/klPf3XzTaw+YfW2I3fobFAse9",
+	"5/Is89IMdeXhN5+sMuyl455L6XCD68VWd37AUXK28kvu7TrGHFIeCWEfv7o8/eeJBU5iAhKNdZHRWYcd",
+	"u66+Tlm23kjdJz9HctmPEeNNR4LQopBiAhkRkkiUrJARpldKM+i0qxs3ZobZSCQXfAjSrgtkh6Q2kUiR",
+	"l4r4InCT1nZbtO5cgK6f5eV023mtrCLvoJZ5P1ixRZeVFWODMy+1xDBDdaQKecF9tyozrOfAaFxqqyZ8",
+	"XdgvNmVyBOliPsyrOCJC79BFEjBXsxnquTWiYh2TxJ/yXeySR4wm7uVbuRtZlq3wmyp7895qYUP+g05b",
+	"XlL+aX4D/50NR9alfwPGiCJPz94cX56++/CW0BsxAfK3929e+2Fej9qqAjqrmycNNtpEMHCBCRAa/zj3",
+	"YMB33VFI77tsq25zuSPPJmKprpBXXlE5wE0+alpOyJai12QslCaCA9H4EilAkgpZrRw8DCjfZIu+bLNB",
+	"3COK01qJNpswoqPZ1tsxp/2uNj303Yz6olbErdDIf5ydnp+8NqIlA8kMQqyPoALPiNlxPcJhApIoLaQN",
+	"k1RG4fnJPz6cXFyevE56DhcnveT85JeTV/Y313rUFrRZ29Vhr65QwUYCQ9sW2tsTiXXQZnU52KzrloM0",
+	"m5CVa+eBd3rnmmlvYoN6zLm17RnPcupOWVqRS++aedM1xE0s53aTLUzrq+RxtiTfZ5rqfIYqUwyITWJB",
+	"s75akvnEyVKtbMj7ZFiX4VszNLof0tIo8guzoHYsN0AlyONSj5q//lqN6pdfL6tz57hr8WkzzJHWhT2L",
+	"zfhAzGuFC8gHe8rFrtzBBAwbVQmAQUboYfN7nfRo/lelNpl3jdk5pjOiAIxuGe9f8StuBg9cs5RqsKeY",
+	"r81PQrqAwiH5GQdOrsp+/4eUpikoZc8P4C9w3SirVPABG5YSMvK+AH76mrwSnEOqCVOqBHnFn/5/mKW5",
+	"oJ96xvDF/Aqc2RNFbkqW6z3G3buEanJ9IIHmY3VgX7p+tk/OMVuUSiBpzoBrlz5qC4dc8bo1+/SQXFc+",
+	"02vyFHND9Yjx4bMePnAe1GvyVDbJo/hCj0wlZq1y4T644teNm/Ua1/Pac7Vek6feyTBMJZvhMIM8sirH",
+	"ME7DK47TEKpp59k+OeZVdQ5RasUyCI+7SKDpiFCupqa5l/2XPQJuV+XsExBKMKGZD80mQ4q/YcodQhcy",
+	"w5QQl97mBjOs6oNQTkRB/yiBXNtiK9eHNvWM1h7UJyos4KIFGYK+4liqAT5rbO6IMI0pdTbIKjChzdYo",
+	"wQIv5ATzoHBI1111Dq6b2gTP9q+MXs5ZClxBk8ufHBc0HcHei/2+lyBUn9MkzgVzfHaa9JJJlT+TPN/v",
+	"2w9EAZwWLDlMftjv7/9gw2XWtD+gZcb0HkyqTG3ntDaCqY7RJWZlm4PkKgnr4HRkOjavHNgSKbe9pS86",
+	"eW3ejNW7aB2kX71Iy+LmrP3fWdkk0tq8qxIP/zcHj4wU8EV9rHv8ZGEFjxXngVVtkmhpjoU4Md5ayTWG",
+	"wNds7WOr2seLfn9BpY/1Kny0SiJECn2854B7zghMx8z4joOZ8ebr8XolRHqJKsdjKmcVXU3XJBdDY6hM",
+	"QWnnlI4nw5t1oUOzJxL8MPloWqwz6RbvMD8Dfvv7a8mbtoDNVqkanDNfQlMPBLSE+wbobBa/pb5ap2EU",
+	"gEfahpwfb3tJIVSEoK/QpnrVFBdxzvCfRTbb+ApaY+w2RLXGtLqdI9/zjXceI52dvRGrkaJvsUbdawf4",
+	"Tqt626L36/fcIO7FB3bUhNZ84J3e6SB/sLsPvjRRgFsLfHOwjuqQOV7j7wFzBER6GTv4bD7JNsDttiV/",
+	"lnpENR485s3pq+VT78Ul2d9Ad0+svxPuu/S28l1ZcAPs9DfQ3ip3y4+1RL1X588IZ+eEaVtYPHMHxjDL",
+	"/QgR75hpjMsV1oa1jwx8TXNjCGX7BL9rKizWtZ9s7b2ZKLH0no3ZD0oFJBdKuyJ8GHMNOeEDPvCYYb2Z",
+	"VtUArQ56FMJzd+zr3HCPgY3Pochp6guMJ6o6xXEP+Xjgn2Baiom8o3/fAzTy0wGXIKNqGbcGjAK6e36A",
+	"+TPDXSjJP4N1P4Fn2Kk5sacOvqC/5tYdnV6LLaqCmShFHYTrqCdhhCQWE+VAGG8fpsQqmuRUk6mQnxQR",
+	"PLUOB1viRu0T05fzS/B8dmXjHfXZy5sZ0SOmzOs5S5kmZ+8vLntECazSSVRKuT0ZbRYcC/Lk2J49bFz5",
+	"cfav+K9GWjduKG+ZrL+m6lDw+q0niogpR1ZSzofDlO9zsQ6JcFseY0NexZvtiGe/csZKwjkCmo7dnI+I",
+	"YkNuaFerNA5TUlfGuPNOcZ7T5PC3j/6+sf0arevxyc2MpCMh0GVF677J08Y/WBWDMWxyZMCY5T4OkEHm",
+	"S9hSNdLVeoG7oNhb2CYIewud8AulwgZE0K8j4YsZVnl8rfSZuVoF3tqMwS1M4R3/79Qv3hnz70KveEU0",
+	"lumV2te+RYO7qfuwSJPUlFxmbp/VycLbkEhBTZYdG9t1yZJvztauCllEoaRHeX9LH3ypq52sYGf7XPEA",
+	"ZnY1QVTgTKH6xrCJZ24vnX23sd05u/4umO+y2cQPbmk344gLjrXke1OQ3DOzY/Zts/6Py7xdX1rtjGEq",
+	"4/bhGaexbd1Ylpi2c/LIgrg9CQr0xs2RkN3OTR81JH68oLtqoLp0YePo+pVB0YZmPoZ3kV2ClEAZe29k",
+	"7ZKE91xEdQmQDDKKHxOenAtXvuf5jNhcLPLUkPUZEZIwXv2EGS3PjLWrFoQu3Xn/9mUpTQ2oLftH2gfg",
+	"F8DZrUFYxyFk0lC99n5QTXMxLGE5aA2P3m9JG0QqLOwawrZKDHxjSDbuCvW4ICZSDr6wlRDsPIvsHMhi",
+	"9reBsFwEJVZIqUAtn/0CALtkcv0dcuBfRcmzBwayth5BhxxZD2IuB6/ttX9kGPauUmuXPPOhvvbloVEs",
+	"00sCM/PSaHkE5hFGXuKIBn3XkVBF9z1r3om91W81+l7CPu2szwXuuSC4sxjpuEraWxIWTSGW3WMbl079",
+	"zbnnnINqIOTSxBiPEXzxcvClPii7GtapmeQhvHVuvmhOGoGKB5tpU2jWz2x2obhli7EQ+8Qn298Fa142",
+	"W/zhnXf1OOJiZT3nXX0wezn+cb0+OuCzpizbGcPUzrsHZxzPeWfHssx5t1w8HUB4l0/XvvWv/NkiKfxu",
+	"OsjhD3gT0Vaqq1KWwY1ATFU9YeQCa5J4SxvU3Lznhu2kzWoB3QpC7Squ+12Ga5sY1nYldzQv59jlp7zo",
+	"P6/LSNcaeUoV4TDFU0I4RqOuX/T79b1VNJdAs5l5cT5l8Q3jn0IO2m4sGQtpP5rYzLFbGrtyhnF2FMJ+",
+	"YzsMVMmDwF4zED9k6/H33XXKulHrDzyPs+EyOGw/3Agetk15S4FnIVdfjHvs+95asdnOVQ9V0goq4yL4",
+	"4KvWG3MlJZYoj3CtNpY32sCyoIP6JBWW3LHnqbaEJRaldiqQE5DEVjizLg5bdck791sfRhU5HGJ0EVWB",
+	"0a2eMSxktU2uuGcuOqgUoqi6qoXNY6PoszO2NSe4n45Mw25vPVHmC1v74opTbXNLn4Z33fd/ImxgFNtU",
+	"lHlGxARkTgtCucBb5lxQz1/UZ/vknbBI2Z3MBXIjshlJKScKtLcUsfxP6xq4CC933IaOnC9jtWOvTuuu",
+	"yG/EtXPueJiGYZyn3qFvPNPoWBqDw6lzB/GKnwTviHi1d2+nfC7VilDeXujzVcvjutTFEjmMaxIg+LrS",
+	"wwZRvLuwypNRDwDi39ExNPfS3MzIta1/cW3YrfrTzPyaPKX2paaqAh5WUwC8R9g+7GMBCPzJzohxlJY5",
+	"UGVlJlYbiBgNtmhhbTHUSxLYDLbiQWU1gIRoUjx+6nHslmRiVY5kx0aDrbHSbTFUK7dpm6Gz36q/hzcZ",
+	"7FBIxaMbsRjCu48W2wo0ynnLTIVzGIvJRiwF21I1/52aCRjVK6geecULlAvohXtjrQCfIYuvxvawbuRi",
+	"XTVXL+57OVEQr773EMlYAZrJKxqsn481X/pv+/DWqyn5gBjXFTr8HhOzIvt9xdysOLt8O+lZK8yvv1tu",
+	"/N6StGIUeFzhyvuIsh0zz9ebrdXl0Gyp2Ua5NiVWlRC8Ll3UI9MRS0dkTD+BItf21tOfYSAkXKNV5IrD",
+	"k4IVkDMOsTCJ2rW7tKv0VVUnfX0WqYrBdzXdVAtfHTt2NBUrN75Om5Fst4AbjAGsmpq6tpa3IahNijO/",
+	"dWXB+eTvLvq14zy4R+G/Dle4dedUR/2vnr/vlnjFgt/uADYeKkNqzmu41Ae4GrjYFa7oyqRQ4VgeNh2q",
+	"NZhNxUYWVQ26bAIgmbAVQt0RriPP8RtQf4w3s2iSijEQLdrBh66SQC2qP14s8+Aw5nEiGHvLVotLnyii",
+	"QY7V6mGBeQF44G4SWv8A5UJfcxNzuwHDqlVM7egu0TNXkrfSBPM8fmzn8FhEmxvOJlSAa6qJg0J2B23Q",
+	"QXp7bdG9Kd8+M9uO7G/JmdNcKPjIpMW5u49rI55e9Ol2Ur8+gUvVvXmBw3TDQsB6g5Q7NhwMHP0mmIyg",
+	"qpAPU+hRAZ6pXlM0SGHQCqVcyXOsFz6CK47BcyM6ZJVJMN4n5/UidSULWI85C9MCjvD1K15fomufW4EV",
+	"izzhhZE74XB7MeWtY/AHirlfNgbqIwj+4KL4YXHpyn5lqyI4swM0XgixZyysxVGG5uaI/z1gvl0LtHXj",
+	"x0PEMyxXEO2ovX4gw7tnZDsioX0bzI5DF/49Kt9jzMIXGyv6D1os8e1EKRZNrL8jjvve4hLBmj8uI/5O",
+	"kmlXfPL1hiDaOXutS48mIGd2h9eJWp+4mKpDl3Jm07SMPV3laZEgTau+IEnV6bBXHCtoQrZP3s9nxcXw",
+	"sNGdO0oZnAM+r6iCPcYVcMUQ6mj43OTcmRH3CN7B1XO3SAhpr4vBW2rGpdLE8B9lvAsX/bHwvpAldz91",
+	"3IIiclg5gFLdg/6lI5hAb3LIHrAuEHLdWumWGz0fVd3SZJk4uqeqClPL7NQ6P7GqOFzVsCqkmLAMZGOW",
+	"DtkEOOao91wmngqO7+P9TFfcMJ6xfxXjwxz2SmW40VgrjA/bBY2JFpgK7heqraoGE2XMYhQeYsqv+JW7",
+	"NJDMRImFjUXJ9VWC9Yuf7ZNT6y/DasYp5VxocgOmDd2rqhcbC/eTrZhr75GyJYivOFPkx/4PsW2O9Ydh",
+	"i5mWXoHjXRcTqJn4NWjKomFsO/3HkP9oR1Ll/y1k+VqFdKQ2hlP8T1FW/GJfQf5SkA8M38jmri0ndepj",
+	"E/MuWYs+V06O3ELQzB4LsdzNZJ0f6dcVWCItupBvfFb9nXLjpZNVRvx0CCsEAugaI1xMk03FyWwGtxOE",
+	"TLpb88xCWwW7+DoTTxavhRQ+KO/0WcjRB5UOXNt7WTfaEZ87JhlTltNx1m5vuMrm+8TfL/bFu2+YC8tX",
+	"J7U+34aEda3baNLOj8HWbL2IoTchAhwthHTrfkdR6d17cD/eip+pRq84an5pjQO7kYHKnIHEOxYJ+vUG",
+	"7mY7D84blquvF5hBJCZ2DgYztO4MWCaGLzZT0wBvtWnd2UCHlPG1KRCWe90IFdrbjmdV+VQs97rLdXpr",
+	"AFqNOmkNA9NoudW1126VWmMI3HdWb+y7rOTlhA8LD4DtTDuisblx1eipPnctCpoiYlpZRUb9ZTAWGu6g",
+	"Bc+tgbyVoJrI4THrv/C+FCTeBtNHTA/ucPUSeRJWgw7vp/7to+ELe5rbclMp8+QwOaAFO5g8R65xDdYX",
+	"6uLm+tKuBKj8H+tqM/5vlWzyfqucCE1rtdPM+7GdoVg/sNeE3n68/Z8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -43,6 +43,11 @@ type ProjectFilter struct {
 // into *Error: a missing row is NotFound, a duplicate unique value is Conflict naming the field,
 // a row still referenced is Conflict.
 type Store interface {
+	CatalogueStore
+	SubscriptionStore
+	AuditStore
+	Transactor
+
 	// Ping reports whether the database is reachable and migrated.
 	Ping(ctx context.Context) error
 
