@@ -113,7 +113,8 @@ func toMe(c portal.Caller, perm portal.Permissions) api.Me {
 			ReadAllCustomers: perm.ReadAll, ViewNotes: perm.ViewNotes,
 			ManageCustomers: perm.ManageCustomers, ManagePartners: perm.ManagePartners,
 			ManageProjects: perm.ManageProjects, ManageAssignments: perm.ManageAssignments,
-			ManageUsers: perm.ManageUsers,
+			ManageUsers: perm.ManageUsers, ManageCatalogue: perm.ManageCatalogue,
+			ManageSubscriptions: perm.ManageSubscriptions, RequestSubscriptions: perm.RequestSubscriptions,
 		},
 	}
 }

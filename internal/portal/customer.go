@@ -88,7 +88,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	}
 	var cu Customer
 	in.apply(&cu)
-	if err := s.store.CreateCustomer(ctx, &cu); err != nil {
+	if err := auditedCreate(ctx, s, "customer", &cu, func() uuid.UUID { return cu.ID }, Store.CreateCustomer); err != nil {
 		return nil, err
 	}
 	return &cu, nil
@@ -103,7 +103,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id uuid.UUID, in CustomerI
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	return s.store.UpdateCustomer(ctx, id, func(c *Customer) error {
+	return auditedUpdate(ctx, s, "customer", id, Store.UpdateCustomer, func(c *Customer) error {
 		if err := checkIfMatch(ifMatch, c.Version); err != nil {
 			return err
 		}
@@ -118,7 +118,9 @@ func (s *Service) DeleteCustomer(ctx context.Context, id uuid.UUID) error {
 		func(ctx context.Context) error { _, err := s.GetCustomer(ctx, id); return err }); err != nil {
 		return err
 	}
-	return s.store.DeleteCustomer(ctx, id)
+	return auditedDelete(ctx, s, "customer", id, func(tx Store) (*Customer, error) {
+		return tx.GetCustomer(ctx, Scope{All: true}, id)
+	}, Store.DeleteCustomer)
 }
 
 // ListCustomerProjects lists a visible customer's projects that the caller may see.

@@ -83,7 +83,7 @@ func (s *Service) CreatePartner(ctx context.Context, in PartnerInput) (*Partner,
 	}
 	var p Partner
 	in.apply(&p)
-	if err := s.store.CreatePartner(ctx, &p); err != nil {
+	if err := auditedCreate(ctx, s, "partner", &p, func() uuid.UUID { return p.ID }, Store.CreatePartner); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -98,7 +98,7 @@ func (s *Service) UpdatePartner(ctx context.Context, id uuid.UUID, in PartnerInp
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	return s.store.UpdatePartner(ctx, id, func(p *Partner) error {
+	return auditedUpdate(ctx, s, "partner", id, Store.UpdatePartner, func(p *Partner) error {
 		if err := checkIfMatch(ifMatch, p.Version); err != nil {
 			return err
 		}
@@ -113,5 +113,7 @@ func (s *Service) DeletePartner(ctx context.Context, id uuid.UUID) error {
 		func(ctx context.Context) error { _, err := s.GetPartner(ctx, id); return err }); err != nil {
 		return err
 	}
-	return s.store.DeletePartner(ctx, id)
+	return auditedDelete(ctx, s, "partner", id, func(tx Store) (*Partner, error) {
+		return tx.GetPartner(ctx, Scope{All: true}, id)
+	}, Store.DeletePartner)
 }

@@ -15,6 +15,13 @@ type Permissions struct {
 	ManageAssignments bool
 	// ManageUsers: invites users, changes roles, disables and deletes users (cp-admin).
 	ManageUsers bool
+	// ManageCatalogue: writes product versions, subscription levels, ticket types (cp-admin).
+	ManageCatalogue bool
+	// ManageSubscriptions: creates active subscriptions, approves, rejects, edits, deletes (cp-admin).
+	ManageSubscriptions bool
+	// RequestSubscriptions: asks for subscriptions of the projects the caller is assigned to
+	// (cp-partner, cp-customer).
+	RequestSubscriptions bool
 }
 
 // PermissionsOf derives a principal's permissions from its roles.
@@ -29,6 +36,10 @@ func PermissionsOf(p Principal) Permissions {
 		ManageProjects:    admin,
 		ManageAssignments: admin,
 		ManageUsers:       admin,
+
+		ManageCatalogue:      admin,
+		ManageSubscriptions:  admin,
+		RequestSubscriptions: p.Has(RolePartner) || p.Has(RoleCustomer),
 	}
 }
 

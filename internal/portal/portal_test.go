@@ -93,10 +93,10 @@ func TestPermissions(t *testing.T) {
 		role Role
 		want Permissions
 	}{
-		{RoleAdmin, Permissions{true, true, true, true, true, true, true}},
+		{RoleAdmin, Permissions{true, true, true, true, true, true, true, true, true, false}},
 		{RoleSupport, Permissions{ReadAll: true, ViewNotes: true}},
-		{RolePartner, Permissions{}},
-		{RoleCustomer, Permissions{}},
+		{RolePartner, Permissions{RequestSubscriptions: true}},
+		{RoleCustomer, Permissions{RequestSubscriptions: true}},
 	}
 	for _, tt := range tests {
 		if got := PermissionsOf(Principal{Roles: []Role{tt.role}}); got != tt.want {
@@ -127,5 +127,24 @@ func TestUserCache(t *testing.T) {
 	c.put("b", "b", "", id, now)
 	if len(c.m) > 2 {
 		t.Errorf("cache grew past its bound: %d", len(c.m))
+	}
+}
+
+func TestChanges(t *testing.T) {
+	notes := "n"
+	before := &Project{ID: uuid.New(), Name: "A", JSMOrganizationID: "1", Notes: &notes, Version: 1}
+	after := *before
+	after.Name, after.JSMOrganizationID, after.Version = "B", "", 2
+	got := Changes(before, &after)
+	want := map[string]AuditChange{"name": {"A", "B"}, "jsmOrganizationId": {"1", ""}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Changes (-want +got):\n%s", diff)
+	}
+	created := Changes(nil, &Account{Username: "u", PasswordHash: "$argon2id$..."})
+	if created["passwordHash"].After != "[redacted]" || created["username"].After != "u" {
+		t.Errorf("create: %v", created)
+	}
+	if n := len(Changes(before, before)); n != 0 {
+		t.Errorf("no change listed %d fields", n)
 	}
 }

@@ -103,7 +103,7 @@ func (s *Service) CreateProject(ctx context.Context, in ProjectInput) (*Project,
 	}
 	var p Project
 	in.apply(&p)
-	if err := s.store.CreateProject(ctx, &p); err != nil {
+	if err := auditedCreate(ctx, s, "project", &p, func() uuid.UUID { return p.ID }, Store.CreateProject); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -118,7 +118,7 @@ func (s *Service) UpdateProject(ctx context.Context, id uuid.UUID, in ProjectInp
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	return s.store.UpdateProject(ctx, id, func(p *Project) error {
+	return auditedUpdate(ctx, s, "project", id, Store.UpdateProject, func(p *Project) error {
 		if err := checkIfMatch(ifMatch, p.Version); err != nil {
 			return err
 		}
@@ -132,7 +132,9 @@ func (s *Service) DeleteProject(ctx context.Context, id uuid.UUID) error {
 	if err := s.mayManage(ctx, manageProjects, "delete projects", s.projectVisible(id)); err != nil {
 		return err
 	}
-	return s.store.DeleteProject(ctx, id)
+	return auditedDelete(ctx, s, "project", id, func(tx Store) (*Project, error) {
+		return tx.GetProject(ctx, Scope{All: true}, id)
+	}, Store.DeleteProject)
 }
 
 // UserRef names a user by id or by username; exactly one is set.
@@ -173,8 +175,15 @@ func (s *Service) AssignUser(ctx context.Context, projectID uuid.UUID, ref UserR
 	if err != nil {
 		return nil, false, err
 	}
-	created, err := s.store.AssignUser(ctx, projectID, u.ID)
-	if err != nil {
+	var created bool
+	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
+		if created, err = tx.AssignUser(ctx, projectID, u.ID); err != nil || !created {
+			return AuditEvent{}, errUnchanged(err)
+		}
+		return s.event(ctx, "project.user_assigned", "project", projectID,
+			map[string]AuditChange{"user": {After: u.Username}}), nil
+	})
+	if err != nil && err != errNothingToRecord {
 		return nil, false, err
 	}
 	return u, created, nil
@@ -188,7 +197,13 @@ func (s *Service) UnassignUser(ctx context.Context, projectID, userID uuid.UUID)
 	if _, err := s.GetProject(ctx, projectID); err != nil {
 		return err
 	}
-	return s.store.UnassignUser(ctx, projectID, userID)
+	return s.write(ctx, func(tx Store) (AuditEvent, error) {
+		if err := tx.UnassignUser(ctx, projectID, userID); err != nil {
+			return AuditEvent{}, err
+		}
+		return s.event(ctx, "project.user_unassigned", "project", projectID,
+			map[string]AuditChange{"user": {Before: userID.String()}}), nil
+	})
 }
 
 // ListProjectUsers lists the users assigned to a project the caller may see.
@@ -222,8 +237,15 @@ func (s *Service) LinkPartner(ctx context.Context, projectID, partnerID uuid.UUI
 	if err != nil {
 		return nil, false, err
 	}
-	created, err := s.store.LinkPartner(ctx, projectID, partnerID)
-	if err != nil {
+	var created bool
+	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
+		if created, err = tx.LinkPartner(ctx, projectID, partnerID); err != nil || !created {
+			return AuditEvent{}, errUnchanged(err)
+		}
+		return s.event(ctx, "project.partner_linked", "project", projectID,
+			map[string]AuditChange{"partner": {After: p.Name}}), nil
+	})
+	if err != nil && err != errNothingToRecord {
 		return nil, false, err
 	}
 	return p, created, nil
@@ -237,7 +259,13 @@ func (s *Service) UnlinkPartner(ctx context.Context, projectID, partnerID uuid.U
 	if _, err := s.GetProject(ctx, projectID); err != nil {
 		return err
 	}
-	return s.store.UnlinkPartner(ctx, projectID, partnerID)
+	return s.write(ctx, func(tx Store) (AuditEvent, error) {
+		if err := tx.UnlinkPartner(ctx, projectID, partnerID); err != nil {
+			return AuditEvent{}, err
+		}
+		return s.event(ctx, "project.partner_unlinked", "project", projectID,
+			map[string]AuditChange{"partner": {Before: partnerID.String()}}), nil
+	})
 }
 
 // ListProjectPartners lists the partners linked to a project the caller may see.

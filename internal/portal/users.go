@@ -399,13 +399,26 @@ func (s *Service) RedeemToken(ctx context.Context, kind TokenKind, token, passwo
 			s.log.WarnContext(ctx, "could not refresh the user after a redeemed link", "subject", subject, "error", err)
 		}
 	}
-	s.log.InfoContext(ctx, "audit", "action", "user."+string(kind)+"_redeemed", "subject", subject)
+	s.audit(ctx, "user."+string(kind)+"_redeemed", "user", subject)
 	return nil
 }
 
-// audit writes who did what. It is the hook the persistent audit log attaches to.
+// audit records a change made in the identity provider, after it succeeded: the provider has
+// no transaction to share with the database, so this event follows the change rather than
+// joining it. attrs are name/value pairs of the new state.
 func (s *Service) audit(ctx context.Context, action, resourceType, resourceID string, attrs ...any) {
+	changes := map[string]AuditChange{}
+	for i := 0; i+1 < len(attrs); i += 2 {
+		if k, ok := attrs[i].(string); ok {
+			changes[k] = AuditChange{After: attrs[i+1]}
+		}
+	}
 	c, _ := CallerFrom(ctx)
+	e := AuditEvent{OccurredAt: s.now().UTC(), ActorSubject: c.Subject, ActorUsername: c.Username,
+		Action: action, ResourceType: resourceType, ResourceID: resourceID, Changes: changes}
+	if err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+		s.log.ErrorContext(ctx, "could not record an audit event", "action", action, "resourceId", resourceID, "error", err)
+	}
 	s.log.InfoContext(ctx, "audit", append([]any{"action", action, "resourceType", resourceType,
 		"resourceId", resourceID, "actorSubject", c.Subject, "actorUsername", c.Username}, attrs...)...)
 }
