@@ -1,5 +1,6 @@
 // Package keycloak connects the portal to a Keycloak realm through gocloak: the realm's
-// signing keys for offline token verification, and (later) the realm-admin API.
+// signing keys for offline token verification (KeySource), and the realm-admin API that
+// manages the portal's users (Admin, the portal.Identity of Keycloak mode).
 package keycloak
 
 import (
