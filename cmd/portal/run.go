@@ -133,6 +133,17 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			return fmt.Errorf("PORTAL_OIDC_ISSUER_URL: %w", err)
 		}
 		keys = ks
+		if cfg.KeycloakAdminClientID == "" {
+			log.Warn("PORTAL_KEYCLOAK_ADMIN_CLIENT_ID is not set: user management answers 503; manage users in Keycloak")
+		} else {
+			admin, err := keycloak.NewAdmin(keycloak.AdminConfig{IssuerURL: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
+				AdminClientID: cfg.KeycloakAdminClientID, AdminSecret: cfg.KeycloakAdminClientSecret,
+				PublicURL: publicURL, InvitationTTL: cfg.InvitationTTL, Logger: log})
+			if err != nil {
+				return fmt.Errorf("PORTAL_KEYCLOAK_ADMIN_CLIENT_*: %w", err)
+			}
+			identity = admin
+		}
 	}
 	verifier, err := auth.NewVerifier(auth.Config{Issuer: issuer, ClientID: cfg.OIDCClientID, Keys: keys})
 	if err != nil {

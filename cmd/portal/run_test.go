@@ -303,7 +303,11 @@ func bootstrapPassword(t *testing.T, p *portalProcess) string {
 // Keycloak realm (the keycloaktest double, which speaks Keycloak's wire format).
 func TestKeycloakAndPostgres(t *testing.T) {
 	kc := keycloaktest.New(t, "acme")
-	kc.AddClient(keycloaktest.Client{ClientID: "customer-portal", Public: true})
+	kc.AddClient(keycloaktest.Client{ClientID: "customer-portal", Public: true, RedirectURIs: []string{"http://localhost:*"},
+		Roles: []keycloaktest.Role{{Name: "cp-admin"}, {Name: "cp-support"}, {Name: "cp-partner"}, {Name: "cp-customer"}}})
+	const secret = "s3cr3t-admin-client-value"
+	kc.AddClient(keycloaktest.Client{ClientID: "portal-admin", Secret: secret, ServiceAccount: true,
+		ServiceAccountClientRoles: map[string][]string{"realm-management": {"manage-users", "view-users", "query-users", "view-clients", "query-clients"}}})
 	kc.AddUser(keycloaktest.User{Username: "root", Password: "admin-pass", Email: "root@acme.example",
 		ClientRoles: map[string][]string{"customer-portal": {"cp-admin"}}})
 	kc.AddUser(keycloaktest.User{Username: "alice", Password: "alice-pass", Email: "alice@acme.example",
@@ -311,11 +315,28 @@ func TestKeycloakAndPostgres(t *testing.T) {
 	p := start(t, map[string]string{
 		"PORTAL_ADDR": "127.0.0.1:0", "PORTAL_DATA_DIR": t.TempDir(),
 		"PORTAL_DATABASE_URL": storetest.URL(t), "PORTAL_OIDC_ISSUER_URL": kc.IssuerURL(),
+		"PORTAL_KEYCLOAK_ADMIN_CLIENT_ID": "portal-admin", "PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET": secret,
 	})
 	tokenURL := kc.IssuerURL() + "/protocol/openid-connect/token"
 	admin, _ := token(t, tokenURL, "customer-portal", "root", "admin-pass")
 	user, _ := token(t, tokenURL, "customer-portal", "alice", "alice-pass")
 	walkthrough(t, p.url, admin, user)
+
+	// Inviting in Keycloak mode: the user is created in the realm with the role, and Keycloak
+	// sends its execute-actions mail with a redirect back to the portal.
+	invited := call(t, "POST", p.url+"/api/v1/users", admin, map[string]any{"email": "carol@acme.example", "role": "cp-support"}, 201)
+	if invited["invitationPending"] != true || invited["roles"].([]any)[0] != "cp-support" {
+		t.Errorf("invited: %v", invited)
+	}
+	mails := kc.Emails()
+	if len(mails) != 1 || mails[0].Email != "carol@acme.example" || !strings.HasPrefix(mails[0].RedirectURI, p.url) {
+		t.Errorf("Keycloak mails: %+v", mails)
+	}
+	call(t, "PUT", p.url+"/api/v1/users/"+invited["id"].(string)+"/role", admin, map[string]any{"role": "cp-customer"}, 200)
+	call(t, "DELETE", p.url+"/api/v1/users/"+invited["id"].(string), admin, nil, 204)
+	if strings.Contains(p.logs.String(), secret) {
+		t.Error("the admin client secret appears in the log")
+	}
 
 	// The built-in issuer is not served in Keycloak mode, and a token of another realm is refused.
 	res, err := http.Get(p.url + "/realms/portal/.well-known/openid-configuration")
