@@ -36,6 +36,8 @@ var principals = fakeVerifier{
 	"partner":  {Subject: "sub-partner", Username: "pat", Email: "pat@partner.example", Roles: []portal.Role{portal.RolePartner}},
 	"customer": {Subject: "sub-customer", Username: "cus", Email: "cus@customer.example", Roles: []portal.Role{portal.RoleCustomer}},
 	"nobody":   {Subject: "sub-nobody", Username: "nobody"},
+	// customer2 is assigned only where a test needs a request on the others' foreign project.
+	"customer2": {Subject: "sub-customer2", Username: "cus2", Roles: []portal.Role{portal.RoleCustomer}},
 }
 
 type apiServer struct {

@@ -257,6 +257,9 @@ func (s *Service) RenewSubscription(ctx context.Context, id uuid.UUID, in Renewa
 	if err != nil {
 		return nil, err
 	}
+	if _, perm, _ := callerFrom(ctx); !perm.ManageSubscriptions && !perm.RequestSubscriptions {
+		return nil, Errorf(Forbidden, "your role may not renew subscriptions")
+	}
 	if prev.Status != StatusActive {
 		return nil, Errorf(Conflict, "only an active or expired subscription can be renewed; this one is %s", prev.Status)
 	}
