@@ -117,6 +117,126 @@ func (e SubscriptionStatus) Valid() bool {
 	}
 }
 
+// Defines values for TicketStatus.
+const (
+	Closed             TicketStatus = "closed"
+	InProgress         TicketStatus = "in_progress"
+	Open               TicketStatus = "open"
+	Resolved           TicketStatus = "resolved"
+	WaitingForCustomer TicketStatus = "waiting_for_customer"
+)
+
+// Valid indicates whether the value is a known member of the TicketStatus enum.
+func (e TicketStatus) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case InProgress:
+		return true
+	case Open:
+		return true
+	case Resolved:
+		return true
+	case WaitingForCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketStatusCategory.
+const (
+	Done          TicketStatusCategory = "done"
+	Indeterminate TicketStatusCategory = "indeterminate"
+	New           TicketStatusCategory = "new"
+)
+
+// Valid indicates whether the value is a known member of the TicketStatusCategory enum.
+func (e TicketStatusCategory) Valid() bool {
+	switch e {
+	case Done:
+		return true
+	case Indeterminate:
+		return true
+	case New:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketVisibility.
+const (
+	TicketVisibilityOwn     TicketVisibility = "own"
+	TicketVisibilityProject TicketVisibility = "project"
+)
+
+// Valid indicates whether the value is a known member of the TicketVisibility enum.
+func (e TicketVisibility) Valid() bool {
+	switch e {
+	case TicketVisibilityOwn:
+		return true
+	case TicketVisibilityProject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketSort.
+const (
+	TicketSortCreated TicketSort = "created"
+	TicketSortUpdated TicketSort = "updated"
+)
+
+// Valid indicates whether the value is a known member of the TicketSort enum.
+func (e TicketSort) Valid() bool {
+	switch e {
+	case TicketSortCreated:
+		return true
+	case TicketSortUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProjectTicketsParamsSort.
+const (
+	ListProjectTicketsParamsSortCreated ListProjectTicketsParamsSort = "created"
+	ListProjectTicketsParamsSortUpdated ListProjectTicketsParamsSort = "updated"
+)
+
+// Valid indicates whether the value is a known member of the ListProjectTicketsParamsSort enum.
+func (e ListProjectTicketsParamsSort) Valid() bool {
+	switch e {
+	case ListProjectTicketsParamsSortCreated:
+		return true
+	case ListProjectTicketsParamsSortUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListTicketsParamsSort.
+const (
+	ListTicketsParamsSortCreated ListTicketsParamsSort = "created"
+	ListTicketsParamsSortUpdated ListTicketsParamsSort = "updated"
+)
+
+// Valid indicates whether the value is a known member of the ListTicketsParamsSort enum.
+func (e ListTicketsParamsSort) Valid() bool {
+	switch e {
+	case ListTicketsParamsSortCreated:
+		return true
+	case ListTicketsParamsSortUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // AuditEvent defines model for AuditEvent.
 type AuditEvent struct {
 	// Action Example: customer.updated
@@ -346,8 +466,11 @@ type Problem struct {
 		Field   string `json:"field"`
 		Message string `json:"message"`
 	} `json:"errors,omitempty"`
-	Instance  *string `json:"instance,omitempty"`
-	RequestId *string `json:"requestId,omitempty"`
+	Instance *string `json:"instance,omitempty"`
+
+	// Reasons Machine-readable reasons, e.g. why a project may not open tickets.
+	Reasons   *[]string `json:"reasons,omitempty"`
+	RequestId *string   `json:"requestId,omitempty"`
 
 	// Status Example: 400
 	Status int `json:"status"`
@@ -404,8 +527,13 @@ type Project struct {
 	Name              string  `json:"name"`
 
 	// Notes Internal notes; present for cp-admin and cp-support only.
-	Notes     *string   `json:"notes,omitempty"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Notes *string `json:"notes,omitempty"`
+
+	// TicketVisibility `project` (default): every user assigned to the project sees all its tickets. `own`:
+	// cp-customer users see only the tickets they reported or take part in, unless their
+	// assignment says `seesAllTickets`.
+	TicketVisibility TicketVisibility `json:"ticketVisibility"`
+	UpdatedAt        time.Time        `json:"updatedAt"`
 }
 
 // ProjectInput defines model for ProjectInput.
@@ -420,6 +548,11 @@ type ProjectInput struct {
 	JsmOrganizationId *string `json:"jsmOrganizationId,omitempty"`
 	Name              string  `json:"name"`
 	Notes             *string `json:"notes,omitempty"`
+
+	// TicketVisibility `project` (default): every user assigned to the project sees all its tickets. `own`:
+	// cp-customer users see only the tickets they reported or take part in, unless their
+	// assignment says `seesAllTickets`.
+	TicketVisibility *TicketVisibility `json:"ticketVisibility,omitempty"`
 }
 
 // ProjectPage defines model for ProjectPage.
@@ -542,6 +675,116 @@ type SubscriptionPage struct {
 // SubscriptionStatus EXPIRED is derived from the end date, never stored.
 type SubscriptionStatus string
 
+// Ticket defines model for Ticket.
+type Ticket struct {
+	CreatedAt   time.Time          `json:"createdAt"`
+	CustomerId  openapi_types.UUID `json:"customerId"`
+	Description string             `json:"description"`
+
+	// Key Example: CP-42
+	Key          string             `json:"key"`
+	Participants []UserSummary      `json:"participants"`
+	Priority     Priority           `json:"priority"`
+	ProjectId    openapi_types.UUID `json:"projectId"`
+	Reporter     UserSummary        `json:"reporter"`
+
+	// Stale The ticketing system could not be reached recently; the data may be behind.
+	Stale  bool         `json:"stale"`
+	Status TicketStatus `json:"status"`
+
+	// StatusCategory Jira's categories - new (open), indeterminate (in progress, waiting), done (resolved, closed).
+	StatusCategory TicketStatusCategory `json:"statusCategory"`
+	Summary        string               `json:"summary"`
+
+	// SyncedAt When the portal last had this ticket from its ticketing system.
+	SyncedAt  time.Time           `json:"syncedAt"`
+	TypeId    *openapi_types.UUID `json:"typeId,omitempty"`
+	TypeName  *string             `json:"typeName,omitempty"`
+	UpdatedAt time.Time           `json:"updatedAt"`
+}
+
+// TicketComment defines model for TicketComment.
+type TicketComment struct {
+	Author    UserSummary        `json:"author"`
+	Body      string             `json:"body"`
+	CreatedAt time.Time          `json:"createdAt"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Internal Visible to cp-admin and cp-support only.
+	Internal bool `json:"internal"`
+}
+
+// TicketCommentInput defines model for TicketCommentInput.
+type TicketCommentInput struct {
+	Body     string `json:"body"`
+	Internal *bool  `json:"internal,omitempty"`
+}
+
+// TicketCommentPage defines model for TicketCommentPage.
+type TicketCommentPage struct {
+	Items      []TicketComment `json:"items"`
+	NextCursor *string         `json:"nextCursor,omitempty"`
+}
+
+// TicketDetail defines model for TicketDetail.
+type TicketDetail struct {
+	// Comments The first comments, oldest first; page on with /tickets/{key}/comments.
+	Comments           []TicketComment    `json:"comments"`
+	CommentsNextCursor *string            `json:"commentsNextCursor,omitempty"`
+	CreatedAt          time.Time          `json:"createdAt"`
+	CustomerId         openapi_types.UUID `json:"customerId"`
+	Description        string             `json:"description"`
+
+	// Key Example: CP-42
+	Key          string             `json:"key"`
+	Participants []UserSummary      `json:"participants"`
+	Priority     Priority           `json:"priority"`
+	ProjectId    openapi_types.UUID `json:"projectId"`
+	Reporter     UserSummary        `json:"reporter"`
+
+	// Stale The ticketing system could not be reached recently; the data may be behind.
+	Stale  bool         `json:"stale"`
+	Status TicketStatus `json:"status"`
+
+	// StatusCategory Jira's categories - new (open), indeterminate (in progress, waiting), done (resolved, closed).
+	StatusCategory TicketStatusCategory `json:"statusCategory"`
+	Summary        string               `json:"summary"`
+
+	// SyncedAt When the portal last had this ticket from its ticketing system.
+	SyncedAt  time.Time           `json:"syncedAt"`
+	TypeId    *openapi_types.UUID `json:"typeId,omitempty"`
+	TypeName  *string             `json:"typeName,omitempty"`
+	UpdatedAt time.Time           `json:"updatedAt"`
+}
+
+// TicketInput defines model for TicketInput.
+type TicketInput struct {
+	Description *string `json:"description,omitempty"`
+
+	// ParticipantIds Users of the project to keep informed.
+	ParticipantIds *[]openapi_types.UUID `json:"participantIds,omitempty"`
+	Priority       *Priority             `json:"priority,omitempty"`
+	Summary        string                `json:"summary"`
+	TypeId         openapi_types.UUID    `json:"typeId"`
+}
+
+// TicketPage defines model for TicketPage.
+type TicketPage struct {
+	Items      []Ticket `json:"items"`
+	NextCursor *string  `json:"nextCursor,omitempty"`
+}
+
+// TicketStatus defines model for TicketStatus.
+type TicketStatus string
+
+// TicketStatusCategory Jira's categories - new (open), indeterminate (in progress, waiting), done (resolved, closed).
+type TicketStatusCategory string
+
+// TicketStatusChange defines model for TicketStatusChange.
+type TicketStatusChange struct {
+	Status TicketStatus `json:"status"`
+}
+
 // TicketType defines model for TicketType.
 type TicketType struct {
 	Active      bool               `json:"active"`
@@ -565,11 +808,19 @@ type TicketTypePage struct {
 	NextCursor *string      `json:"nextCursor,omitempty"`
 }
 
+// TicketVisibility `project` (default): every user assigned to the project sees all its tickets. `own`:
+// cp-customer users see only the tickets they reported or take part in, unless their
+// assignment says `seesAllTickets`.
+type TicketVisibility string
+
 // User defines model for User.
 type User struct {
-	Email    *string            `json:"email,omitempty"`
-	Id       openapi_types.UUID `json:"id"`
-	Username string             `json:"username"`
+	Email *string            `json:"email,omitempty"`
+	Id    openapi_types.UUID `json:"id"`
+
+	// SeesAllTickets On a project's user list: the assignment's override of ticketVisibility `own`.
+	SeesAllTickets *bool  `json:"seesAllTickets,omitempty"`
+	Username       string `json:"username"`
 }
 
 // UserPage defines model for UserPage.
@@ -580,8 +831,16 @@ type UserPage struct {
 
 // UserRef Exactly one of userId and username.
 type UserRef struct {
-	UserId   *openapi_types.UUID `json:"userId,omitempty"`
-	Username *string             `json:"username,omitempty"`
+	// SeesAllTickets In a project whose ticketVisibility is `own`, this user still sees every ticket of the project.
+	SeesAllTickets *bool               `json:"seesAllTickets,omitempty"`
+	UserId         *openapi_types.UUID `json:"userId,omitempty"`
+	Username       *string             `json:"username,omitempty"`
+}
+
+// UserSummary defines model for UserSummary.
+type UserSummary struct {
+	Id       openapi_types.UUID `json:"id"`
+	Username string             `json:"username"`
 }
 
 // Cursor defines model for Cursor.
@@ -610,6 +869,24 @@ type ProjectId = openapi_types.UUID
 
 // Query defines model for Query.
 type Query = string
+
+// TicketKey defines model for TicketKey.
+type TicketKey = string
+
+// TicketPriority defines model for TicketPriority.
+type TicketPriority = Priority
+
+// TicketReporter defines model for TicketReporter.
+type TicketReporter = string
+
+// TicketSort defines model for TicketSort.
+type TicketSort string
+
+// TicketText defines model for TicketText.
+type TicketText = string
+
+// TicketTypeId defines model for TicketTypeId.
+type TicketTypeId = openapi_types.UUID
 
 // UserId defines model for UserId.
 type UserId = openapi_types.UUID
@@ -738,6 +1015,35 @@ type ListProjectSubscriptionsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListProjectTicketsParams defines parameters for ListProjectTickets.
+type ListProjectTicketsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor         *Cursor               `form:"cursor,omitempty" json:"cursor,omitempty"`
+	StatusCategory *TicketStatusCategory `form:"statusCategory,omitempty" json:"statusCategory,omitempty"`
+	TypeId         *TicketTypeId         `form:"typeId,omitempty" json:"typeId,omitempty"`
+	Priority       *TicketPriority       `form:"priority,omitempty" json:"priority,omitempty"`
+
+	// Reporter A user id, or `me`.
+	Reporter *TicketReporter `form:"reporter,omitempty" json:"reporter,omitempty"`
+
+	// Q Case-insensitive text the summary or key must contain.
+	Q *TicketText `form:"q,omitempty" json:"q,omitempty"`
+
+	// Sort Newest first by creation (default) or by last update.
+	Sort *ListProjectTicketsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListProjectTicketsParamsSort defines parameters for ListProjectTickets.
+type ListProjectTicketsParamsSort string
+
+// CreateTicketParams defines parameters for CreateTicket.
+type CreateTicketParams struct {
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Limit Page size.
@@ -807,6 +1113,39 @@ type UpdateTicketTypeParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListTicketsParams defines parameters for ListTickets.
+type ListTicketsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor         *Cursor               `form:"cursor,omitempty" json:"cursor,omitempty"`
+	StatusCategory *TicketStatusCategory `form:"statusCategory,omitempty" json:"statusCategory,omitempty"`
+	TypeId         *TicketTypeId         `form:"typeId,omitempty" json:"typeId,omitempty"`
+	Priority       *TicketPriority       `form:"priority,omitempty" json:"priority,omitempty"`
+
+	// Reporter A user id, or `me`.
+	Reporter *TicketReporter `form:"reporter,omitempty" json:"reporter,omitempty"`
+
+	// Q Case-insensitive text the summary or key must contain.
+	Q *TicketText `form:"q,omitempty" json:"q,omitempty"`
+
+	// Sort Newest first by creation (default) or by last update.
+	Sort *ListTicketsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListTicketsParamsSort defines parameters for ListTickets.
+type ListTicketsParamsSort string
+
+// ListTicketCommentsParams defines parameters for ListTicketComments.
+type ListTicketCommentsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Limit Page size.
@@ -866,6 +1205,9 @@ type LinkProjectPartnerJSONRequestBody = PartnerRef
 // CreateSubscriptionJSONRequestBody defines body for CreateSubscription for application/json ContentType.
 type CreateSubscriptionJSONRequestBody = SubscriptionInput
 
+// CreateTicketJSONRequestBody defines body for CreateTicket for application/json ContentType.
+type CreateTicketJSONRequestBody = TicketInput
+
 // AssignProjectUserJSONRequestBody defines body for AssignProjectUser for application/json ContentType.
 type AssignProjectUserJSONRequestBody = UserRef
 
@@ -889,6 +1231,12 @@ type CreateTicketTypeJSONRequestBody = TicketTypeInput
 
 // UpdateTicketTypeJSONRequestBody defines body for UpdateTicketType for application/json ContentType.
 type UpdateTicketTypeJSONRequestBody = TicketTypeInput
+
+// AddTicketCommentJSONRequestBody defines body for AddTicketComment for application/json ContentType.
+type AddTicketCommentJSONRequestBody = TicketCommentInput
+
+// SetTicketStatusJSONRequestBody defines body for SetTicketStatus for application/json ContentType.
+type SetTicketStatusJSONRequestBody = TicketStatusChange
 
 // InviteUserJSONRequestBody defines body for InviteUser for application/json ContentType.
 type InviteUserJSONRequestBody = Invitation
@@ -994,6 +1342,12 @@ type ServerInterface interface {
 	// CreateSubscription Request a subscription (cp-customer, cp-partner) or create an active one (cp-admin)
 	// (POST /projects/{projectId}/subscriptions)
 	CreateSubscription(ctx echo.Context, projectId ProjectId) error
+	// ListProjectTickets List a project's tickets the caller may see
+	// (GET /projects/{projectId}/tickets)
+	ListProjectTickets(ctx echo.Context, projectId ProjectId, params ListProjectTicketsParams) error
+	// CreateTicket Open a ticket on a project
+	// (POST /projects/{projectId}/tickets)
+	CreateTicket(ctx echo.Context, projectId ProjectId, params CreateTicketParams) error
 	// ListProjectUsers List the users assigned to a project
 	// (GET /projects/{projectId}/users)
 	ListProjectUsers(ctx echo.Context, projectId ProjectId, params ListProjectUsersParams) error
@@ -1054,6 +1408,21 @@ type ServerInterface interface {
 	// UpdateTicketType Replace its fields (cp-admin)
 	// (PUT /ticket-types/{id})
 	UpdateTicketType(ctx echo.Context, id Id, params UpdateTicketTypeParams) error
+	// ListTickets List every ticket the caller may see, across projects
+	// (GET /tickets)
+	ListTickets(ctx echo.Context, params ListTicketsParams) error
+	// GetTicket Get a ticket with its comments (public ones only for customers and partners)
+	// (GET /tickets/{key})
+	GetTicket(ctx echo.Context, key TicketKey) error
+	// ListTicketComments List a ticket's comments, oldest first (internal ones for staff only)
+	// (GET /tickets/{key}/comments)
+	ListTicketComments(ctx echo.Context, key TicketKey, params ListTicketCommentsParams) error
+	// AddTicketComment Comment on a ticket (internal comments by cp-admin and cp-support only)
+	// (POST /tickets/{key}/comments)
+	AddTicketComment(ctx echo.Context, key TicketKey) error
+	// SetTicketStatus Change a ticket's status
+	// (PUT /tickets/{key}/status)
+	SetTicketStatus(ctx echo.Context, key TicketKey) error
 	// ListUsers List the portal's users (cp-admin)
 	// (GET /users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -1814,6 +2183,116 @@ func (w *ServerInterfaceWrapper) CreateSubscription(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectTickets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectTickets(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "projectId" -------------
+	var projectId ProjectId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectId", ctx.Param("projectId"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectTicketsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "statusCategory" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "statusCategory", ctx.QueryParams(), &params.StatusCategory, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter statusCategory: %s", err))
+	}
+
+	// ------------- Optional query parameter "typeId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "typeId", ctx.QueryParams(), &params.TypeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter typeId: %s", err))
+	}
+
+	// ------------- Optional query parameter "priority" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "priority", ctx.QueryParams(), &params.Priority, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter priority: %s", err))
+	}
+
+	// ------------- Optional query parameter "reporter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reporter", ctx.QueryParams(), &params.Reporter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reporter: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectTickets(ctx, projectId, params)
+	return err
+}
+
+// CreateTicket converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTicket(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "projectId" -------------
+	var projectId ProjectId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectId", ctx.Param("projectId"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateTicketParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTicket(ctx, projectId, params)
+	return err
+}
+
 // ListProjectUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListProjectUsers(ctx echo.Context) error {
 	var err error
@@ -2280,6 +2759,153 @@ func (w *ServerInterfaceWrapper) UpdateTicketType(ctx echo.Context) error {
 	return err
 }
 
+// ListTickets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTickets(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTicketsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "statusCategory" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "statusCategory", ctx.QueryParams(), &params.StatusCategory, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter statusCategory: %s", err))
+	}
+
+	// ------------- Optional query parameter "typeId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "typeId", ctx.QueryParams(), &params.TypeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter typeId: %s", err))
+	}
+
+	// ------------- Optional query parameter "priority" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "priority", ctx.QueryParams(), &params.Priority, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter priority: %s", err))
+	}
+
+	// ------------- Optional query parameter "reporter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reporter", ctx.QueryParams(), &params.Reporter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reporter: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTickets(ctx, params)
+	return err
+}
+
+// GetTicket converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTicket(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key" -------------
+	var key TicketKey
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTicket(ctx, key)
+	return err
+}
+
+// ListTicketComments converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTicketComments(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key" -------------
+	var key TicketKey
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTicketCommentsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTicketComments(ctx, key, params)
+	return err
+}
+
+// AddTicketComment converts echo context to params.
+func (w *ServerInterfaceWrapper) AddTicketComment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key" -------------
+	var key TicketKey
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddTicketComment(ctx, key)
+	return err
+}
+
+// SetTicketStatus converts echo context to params.
+func (w *ServerInterfaceWrapper) SetTicketStatus(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key" -------------
+	var key TicketKey
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetTicketStatus(ctx, key)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -2570,6 +3196,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/subscriptions/:id/reject", wrapper.RejectSubscription, options.OperationMiddlewares["rejectSubscription"]...)
 	router.POST(options.BaseURL+"/subscriptions/:id/renew", wrapper.RenewSubscription, options.OperationMiddlewares["renewSubscription"]...)
 	router.GET(options.BaseURL+"/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
+	router.GET(options.BaseURL+"/projects/:projectId/tickets", wrapper.ListProjectTickets, options.OperationMiddlewares["listProjectTickets"]...)
+	router.POST(options.BaseURL+"/projects/:projectId/tickets", wrapper.CreateTicket, options.OperationMiddlewares["createTicket"]...)
+	router.GET(options.BaseURL+"/tickets", wrapper.ListTickets, options.OperationMiddlewares["listTickets"]...)
+	router.GET(options.BaseURL+"/tickets/:key", wrapper.GetTicket, options.OperationMiddlewares["getTicket"]...)
+	router.PUT(options.BaseURL+"/tickets/:key/status", wrapper.SetTicketStatus, options.OperationMiddlewares["setTicketStatus"]...)
+	router.GET(options.BaseURL+"/tickets/:key/comments", wrapper.ListTicketComments, options.OperationMiddlewares["listTicketComments"]...)
+	router.POST(options.BaseURL+"/tickets/:key/comments", wrapper.AddTicketComment, options.OperationMiddlewares["addTicketComment"]...)
 
 }
 
@@ -3931,6 +4564,97 @@ func (response CreateSubscriptiondefaultApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ListProjectTicketsRequestObject struct {
+	ProjectId ProjectId `json:"projectId"`
+	Params    ListProjectTicketsParams
+}
+
+type ListProjectTicketsResponseObject interface {
+	VisitListProjectTicketsResponse(w http.ResponseWriter) error
+}
+
+type ListProjectTickets200JSONResponse TicketPage
+
+func (response ListProjectTickets200JSONResponse) VisitListProjectTicketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectTicketsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListProjectTicketsdefaultApplicationProblemPlusJSONResponse) VisitListProjectTicketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTicketRequestObject struct {
+	ProjectId ProjectId `json:"projectId"`
+	Params    CreateTicketParams
+	Body      *CreateTicketJSONRequestBody
+}
+
+type CreateTicketResponseObject interface {
+	VisitCreateTicketResponse(w http.ResponseWriter) error
+}
+
+type CreateTicket201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateTicket201JSONResponse struct {
+	Body    Ticket
+	Headers CreateTicket201ResponseHeaders
+}
+
+func (response CreateTicket201JSONResponse) VisitCreateTicketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTicketdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateTicketdefaultApplicationProblemPlusJSONResponse) VisitCreateTicketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProjectUsersRequestObject struct {
 	ProjectId ProjectId `json:"projectId"`
 	Params    ListProjectUsersParams
@@ -4820,6 +5544,204 @@ func (response UpdateTicketTypedefaultApplicationProblemPlusJSONResponse) VisitU
 	return err
 }
 
+type ListTicketsRequestObject struct {
+	Params ListTicketsParams
+}
+
+type ListTicketsResponseObject interface {
+	VisitListTicketsResponse(w http.ResponseWriter) error
+}
+
+type ListTickets200JSONResponse TicketPage
+
+func (response ListTickets200JSONResponse) VisitListTicketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTicketsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListTicketsdefaultApplicationProblemPlusJSONResponse) VisitListTicketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTicketRequestObject struct {
+	Key TicketKey `json:"key"`
+}
+
+type GetTicketResponseObject interface {
+	VisitGetTicketResponse(w http.ResponseWriter) error
+}
+
+type GetTicket200JSONResponse TicketDetail
+
+func (response GetTicket200JSONResponse) VisitGetTicketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTicketdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetTicketdefaultApplicationProblemPlusJSONResponse) VisitGetTicketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTicketCommentsRequestObject struct {
+	Key    TicketKey `json:"key"`
+	Params ListTicketCommentsParams
+}
+
+type ListTicketCommentsResponseObject interface {
+	VisitListTicketCommentsResponse(w http.ResponseWriter) error
+}
+
+type ListTicketComments200JSONResponse TicketCommentPage
+
+func (response ListTicketComments200JSONResponse) VisitListTicketCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTicketCommentsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListTicketCommentsdefaultApplicationProblemPlusJSONResponse) VisitListTicketCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddTicketCommentRequestObject struct {
+	Key  TicketKey `json:"key"`
+	Body *AddTicketCommentJSONRequestBody
+}
+
+type AddTicketCommentResponseObject interface {
+	VisitAddTicketCommentResponse(w http.ResponseWriter) error
+}
+
+type AddTicketComment201JSONResponse TicketComment
+
+func (response AddTicketComment201JSONResponse) VisitAddTicketCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddTicketCommentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AddTicketCommentdefaultApplicationProblemPlusJSONResponse) VisitAddTicketCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetTicketStatusRequestObject struct {
+	Key  TicketKey `json:"key"`
+	Body *SetTicketStatusJSONRequestBody
+}
+
+type SetTicketStatusResponseObject interface {
+	VisitSetTicketStatusResponse(w http.ResponseWriter) error
+}
+
+type SetTicketStatus200JSONResponse Ticket
+
+func (response SetTicketStatus200JSONResponse) VisitSetTicketStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetTicketStatusdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetTicketStatusdefaultApplicationProblemPlusJSONResponse) VisitSetTicketStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -5261,6 +6183,12 @@ type StrictServerInterface interface {
 	// CreateSubscription Request a subscription (cp-customer, cp-partner) or create an active one (cp-admin)
 	// (POST /projects/{projectId}/subscriptions)
 	CreateSubscription(ctx context.Context, request CreateSubscriptionRequestObject) (CreateSubscriptionResponseObject, error)
+	// ListProjectTickets List a project's tickets the caller may see
+	// (GET /projects/{projectId}/tickets)
+	ListProjectTickets(ctx context.Context, request ListProjectTicketsRequestObject) (ListProjectTicketsResponseObject, error)
+	// CreateTicket Open a ticket on a project
+	// (POST /projects/{projectId}/tickets)
+	CreateTicket(ctx context.Context, request CreateTicketRequestObject) (CreateTicketResponseObject, error)
 	// ListProjectUsers List the users assigned to a project
 	// (GET /projects/{projectId}/users)
 	ListProjectUsers(ctx context.Context, request ListProjectUsersRequestObject) (ListProjectUsersResponseObject, error)
@@ -5321,6 +6249,21 @@ type StrictServerInterface interface {
 	// UpdateTicketType Replace its fields (cp-admin)
 	// (PUT /ticket-types/{id})
 	UpdateTicketType(ctx context.Context, request UpdateTicketTypeRequestObject) (UpdateTicketTypeResponseObject, error)
+	// ListTickets List every ticket the caller may see, across projects
+	// (GET /tickets)
+	ListTickets(ctx context.Context, request ListTicketsRequestObject) (ListTicketsResponseObject, error)
+	// GetTicket Get a ticket with its comments (public ones only for customers and partners)
+	// (GET /tickets/{key})
+	GetTicket(ctx context.Context, request GetTicketRequestObject) (GetTicketResponseObject, error)
+	// ListTicketComments List a ticket's comments, oldest first (internal ones for staff only)
+	// (GET /tickets/{key}/comments)
+	ListTicketComments(ctx context.Context, request ListTicketCommentsRequestObject) (ListTicketCommentsResponseObject, error)
+	// AddTicketComment Comment on a ticket (internal comments by cp-admin and cp-support only)
+	// (POST /tickets/{key}/comments)
+	AddTicketComment(ctx context.Context, request AddTicketCommentRequestObject) (AddTicketCommentResponseObject, error)
+	// SetTicketStatus Change a ticket's status
+	// (PUT /tickets/{key}/status)
+	SetTicketStatus(ctx context.Context, request SetTicketStatusRequestObject) (SetTicketStatusResponseObject, error)
 	// ListUsers List the portal's users (cp-admin)
 	// (GET /users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -6411,6 +7354,81 @@ func (sh *strictHandler) CreateSubscription(ctx echo.Context, projectId ProjectI
 	return nil
 }
 
+// ListProjectTickets operation middleware
+func (sh *strictHandler) ListProjectTickets(ctx echo.Context, projectId ProjectId, params ListProjectTicketsParams) error {
+	var request ListProjectTicketsRequestObject
+
+	request.ProjectId = projectId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectTickets(ctx.Request().Context(), request.(ListProjectTicketsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectTickets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectTicketsResponseObject); ok {
+		return validResponse.VisitListProjectTicketsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTicket operation middleware
+func (sh *strictHandler) CreateTicket(ctx echo.Context, projectId ProjectId, params CreateTicketParams) error {
+	var request CreateTicketRequestObject
+
+	request.ProjectId = projectId
+	request.Params = params
+
+	var body CreateTicketJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTicket(ctx.Request().Context(), request.(CreateTicketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTicket")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTicketResponseObject); ok {
+		return validResponse.VisitCreateTicketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListProjectUsers operation middleware
 func (sh *strictHandler) ListProjectUsers(ctx echo.Context, projectId ProjectId, params ListProjectUsersParams) error {
 	var request ListProjectUsersRequestObject
@@ -7099,6 +8117,178 @@ func (sh *strictHandler) UpdateTicketType(ctx echo.Context, id Id, params Update
 	return nil
 }
 
+// ListTickets operation middleware
+func (sh *strictHandler) ListTickets(ctx echo.Context, params ListTicketsParams) error {
+	var request ListTicketsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTickets(ctx.Request().Context(), request.(ListTicketsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTickets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTicketsResponseObject); ok {
+		return validResponse.VisitListTicketsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTicket operation middleware
+func (sh *strictHandler) GetTicket(ctx echo.Context, key TicketKey) error {
+	var request GetTicketRequestObject
+
+	request.Key = key
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTicket(ctx.Request().Context(), request.(GetTicketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTicket")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTicketResponseObject); ok {
+		return validResponse.VisitGetTicketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTicketComments operation middleware
+func (sh *strictHandler) ListTicketComments(ctx echo.Context, key TicketKey, params ListTicketCommentsParams) error {
+	var request ListTicketCommentsRequestObject
+
+	request.Key = key
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTicketComments(ctx.Request().Context(), request.(ListTicketCommentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTicketComments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTicketCommentsResponseObject); ok {
+		return validResponse.VisitListTicketCommentsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddTicketComment operation middleware
+func (sh *strictHandler) AddTicketComment(ctx echo.Context, key TicketKey) error {
+	var request AddTicketCommentRequestObject
+
+	request.Key = key
+
+	var body AddTicketCommentJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddTicketComment(ctx.Request().Context(), request.(AddTicketCommentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddTicketComment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddTicketCommentResponseObject); ok {
+		return validResponse.VisitAddTicketCommentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetTicketStatus operation middleware
+func (sh *strictHandler) SetTicketStatus(ctx echo.Context, key TicketKey) error {
+	var request SetTicketStatusRequestObject
+
+	request.Key = key
+
+	var body SetTicketStatusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetTicketStatus(ctx.Request().Context(), request.(SetTicketStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetTicketStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetTicketStatusResponseObject); ok {
+		return validResponse.VisitSetTicketStatusResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
 	var request ListUsersRequestObject
@@ -7397,124 +8587,150 @@ func (sh *strictHandler) SetUserRole(ctx echo.Context, userId UserId) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17d9s4ku9XweGdc5KcoW0lnb532v7LnXhm3DcPj+1M724724bJkoQJBagBUIomx999DwoACVKgHrYk",
-	"O8n+1R0LxKsKVb96oPAlycRoLDhwrZLDL8kQaA4S//fkkg7Mf3NQmWRjzQRPDpN/glRMcCL6RA+BSBhL",
-	"UMA1Nb+npC8kuT7t772lOhte7ydporIhjKjpSM/GkBwmSkvGB8ntbZq8ERm1/baH+XD+xg+RSaAaciJB",
-	"iVJmsLjT2zQZU0lHoN0yXpVSCTk/wuUQyDWHz9o2uPbDjSVMmCgVGdMBjsVM6z9KkLMkTTgdmeEy22k4",
-	"kRH9/Ab4QA+Tw+e9Fy/TyHJflUqLEcjT3HyA/Y6pHobdVg3SRMIfJZOQJ4dalhAO1RdyRHVymJQlMy3n",
-	"R+ocgd275z6SNr6fhmVIQZUmEmh+hPtZjnOqgTBFJPRLBTmZMj0kL5+/IMzuuLj5F2SaZEPKB5ATxXhW",
-	"b7xlyHoBnre69v7/Rnf+DRsxPT/nMzoAoti/O+lc4HfhUDn0aVno5PDHXmrGZaNylBy+6Jl/MW7/9bya",
-	"AuMaBiDdHPinS/EJeHzvFGQSNOlLMcJdGVFWQE4Kxj9Vs2vSUmNni8gZ8uSLv+AM/b9f9MxB0Rqk6fi/",
-	"fzve+y+69+/e3k+/733885+ipD+jUvMF3Duufr8fi51JYRiie5zq9/uN8w+k9RwxXlEFe4wr4IppNgGi",
-	"4bNGkpjxyVMhCS9HNyCfkVGpNMkE15TxLhb6o4tTX/z4Y4Miz2Nz/KAWbHip7r3bt+ZjNRZcAUrLMylu",
-	"ChiZ/zXrAo6nho7HBbOi+mBsW/z5X8rK7XqsP0noJ4fJ/zmoVcqB/VUd+H5xxOZ+H3MCUgpJnp7/9RX5",
-	"6eWP/4+4MUgOmrJCPdvHvXB9maGOy5zpk4mb3liKMUjN7BJo5lUKfKajcREK1n0rjSI7kZrvhLwoURhF",
-	"NItrYAhitz/SwoowO4s8Z2YetDhrzK41174Go5tu0+QG+kKabs1SXc9WMiZzW/bKico+gyJXVqDqITBJ",
-	"JrQoQRHbGaE8JzjEkRMvilBplHZOMw35fhIZieUr8E2aiCwrpYT8WDeam93d02wEsW+8BrcM3fnzJf4Q",
-	"I1/0GNfM/5tVb8HUWlRt0zD1zNIavDHVj5FNqvnPqJB5ujINo+b/LDocATfXtKdS0pn5d41R4iCqsX4c",
-	"LjZjjz3m54ryK9MnRuHEudo2eNfJ9fb3s6HgHQ0sgluHVTzF36Gkjfa6IqN2HlYutN2A5tk65UYn0oLg",
-	"70fE4VtEttl4j+YjxvFgZeM9VY7HQmoieDHbjw3uxM3qK4/xs2PV1pY06dKiQtqkakiCcFKLGOWUj0vd",
-	"Lcn6tFCQLmGltrZbxlqrtq9YbTHwi7FR64uF+rdmnrXUdsBaKxgFIbnjlF5EpU2In0o0bE34nHB6U0Bu",
-	"1daaPAX222D4GyEKoHxufN8yPgPNdAGjKGLIKH8/Bn7Jsk9gzeD2SGlSwASKZTt5Ud5UouQNfnCbBnB1",
-	"FXElgSrBI3Lp1+HM2afYHRnRmRFRRIyBE22nfkRgNNYzMh0CJwzbICz1XADcmCe/JVz8bhTfBH5XwYwN",
-	"UA3++Tt8HuPWtv5sthyUhvz3MfDcTPtjZB1tRmoMtMY2zlE5RP8twtW7F2OBUz5hunI3rMOBXeIskAI/",
-	"RLagz6RaXbQZs3nlxtUmNE/5Uu4a0c+ntvFzY7G2iSRFAcuIc27aGNUWAOEmp762JrIiWiDH4v4ZPlzX",
-	"+GkcbqfIcIox8r6NyEHoxDT4yz9Bsj6zsqV92EAPQeL0WQ5GeMzMyZuwHCQZUkUm7lvroqJFAfKJqpc6",
-	"L0BYHrf7q28NkqAFMftKGGLzu2ObMcgRU4o5SbLQMguaOhZYXXV4Zoicdm9Gza8Y/RZPFHGN4sCp28yK",
-	"QSRVAfyyxvZ2Kc3NiHHOO5ieUaWmQuZrSoZx8Nmcqg+4+y/LuLvqKDY/53eJ6K31cfXXAJqdH2kB9N8k",
-	"rG6Otg5S9v6wOwDlbePKyCauA3zjsLTZ5YId2QQo9Uy/NUzqBjg3U1jz0Adu0OVexuYx959GZ9QU2m2N",
-	"RHWgaxD+5cIGXKYsH4DVt2oopkRIMmQ5EOvcUOaQNZcwopwO4FgpNuAjH/ppeeXwR4XqSOHRdZPHYRz+",
-	"UHFVZ7t/RTUtxKCMIIRfJdOgTC95mWmjS3HVKQlRIkHIbce2+JaYoRR56iXKs4XDO6umA8/bRo4JFrdx",
-	"a13UJkSskc18hTJFEQu6G6tUKaFjgyxApUQCjpQSyJm2K8+hAPOpHsJoxZV/UG5FbRk9wV2vKerclc51",
-	"iOpy6RASaH5cFI3dbY5zDjRXBCYgZ8RbsqnnHstJzoSpxkoDvdA5LlodSzb63LZSzS3GQ0KRoaEa3S7V",
-	"TQsn4CfbMYMJg+m7uPo7hwzYBBRhDT24xgJbgmJul8Ph5zl8jp3neDeNnPkmv8wf2zhzd5AiKtAQ0Zru",
-	"N4JdFqD5bh9Bywy7KyBilfF45ozejvOVp1ZgGcOh+oYwhbY6zTIYa8jJDHScyUIrcN43sBFsvjZ4WhuN",
-	"RzC4p1BsJ9fCXBVLvcbYEOruonjfTw5/WwIoama8TaOGYmgOzlNmHKiBeZsGmawWLRj4RkNO1YJHi5Tc",
-	"zDCK2PDKLImbmR4NSomQ0o/3roGIWjFuB8XRJ2SMWsAY0EhIOCLG7iBMG5V+gHrh4IsNKt4eRFT8ItO8",
-	"2rxgp+YJ+LFBwo3gxJCs24KKkgnJ9Cx0oWWSaZbRIkmTIRsMjbCEnJWjJE0KMY26xILYanPFecXK8yEv",
-	"i7Zt+oSba0w0SilkJ2tikJBqgm6ZBus154EtF00j6lICpRwdF++v7b3+ILbTbfoxrjTlWYc4tHqoI5qo",
-	"NNWlaqzmZeDzqjIz0gQ9w81ln/IJLVhO3BBJp4NzDjaTD+enREIfJPAMUwYYH3jHLQa1zYeGCPVoQ63H",
-	"6vDgwG/2nnUF7ecw8eF2dcDslJaeRm0DmHZR1TbE2Rrht8voigfSJ5E1vu+b1eWIqjhMm1grrtbuou15",
-	"/prqyPAnPCeiTxyaOiL0ppZvYgx8D3gOTf+ZGWgb3hClqdR+lktH26TXwtEmnMJaarRB+rt4MELmcBlR",
-	"NvdknvgBJZfu0R0dI+sQIu7cqHtYvl8b0VvNw7dF3SW8J/YrCvuvGCxrCIa7g/t/qdF7OaCc/Rtx6WnE",
-	"U/8Lk5RcgJywDMhbNIuMEUVE8B1heVMaGcivIO7g/vrTEhrJqu4UhXPeVoKCTw/8lvIT7sbvQe8vewG2",
-	"WYuz35UjkCwjv1y8bXNzSkrO/iiB0EwKpRpevzB3tLf308cvz9Pnf7n9U/LwSRTzfLmAizYkyrvw60Zl",
-	"uHNVt1h6PQ66H+JZITupw7d9jp7N9WPvNqC/LL62NILhuonPjMOUFmvOq8CR3wquh55HXe73iyWZ4C6V",
-	"ZEV6jZtAbcWYw/wiXWC/sl6dxjCEq/SF/YfziNp/VImXMXvWdHqnlJ7V0wzaZOwK/l8U9JLKAayrENBt",
-	"c+4SoP8uypgN/XOpGAelyND87pMarMPH5043rQ1R3hTWfeqZotdrXBDo7b+otYdNJrfErv0MiwWOa+eS",
-	"ZovSTHXl6defrDLtpfOey89xk0tjuzs/4Sg5W8lC93YdY0Iwj+QjHL+6PP3niQVOYgISjXWR01mHHbuu",
-	"vs5Yvt5M3Sc/Ry4mHCPGmw6FjxjlREgXM4KcML1SzkinXV27MXNMLSOF4AOQdl8gPySViUTGRalIKAI3",
-	"aW23RevOBej6KXtOt51XyirSBrXM+/6KPboUuxgbnAV5QoYZ/P045AX33arMsJ4Do3aprZq9d2G/2JTJ",
-	"0cj9C2Ge54gIvZsukgZz1YehWlstKtYxScIl38UuecRo4l6+lbuRZdkOv/GpuPdWCxvyH3Ta8pLyT/MH",
-	"+O9sMLQu/RswRhR5evbm+PL03Ye3hN6ICZC/vX/zOowSB9RWHuisbp7U2GgTwcAFJkDT+Me1NyZ81xOF",
-	"9L7Lseo2lzuSpiKW6gqXBDyVG7gpRE3LCdlS9JqMhNJEcCAaG5ExSOKR1crBwwbl69Tfl202iHtEcVkr",
-	"0WYTRnQ0dX475nQ41KanvptZX1SKuBUa+Y+z0/OT10a05CCZQYjVfWLgOTEnLiUcJiCJ0kLaMIk3Cs9P",
-	"/vHh5OLy5HWSOlycpMn5yS8nr+zfXO9RW9Cm4Pube12hgo0EhrYttLcnEqugzepysN7XLQdpNiEr107q",
-	"7/TO1cvexAENmHNrxzOe5dSdsrQil94186ZripvYzu0mW5jeV0nKbUm+zzTTxQxVpugTm8SCZr3fkvks",
-	"2FKtbMiHZFiX4VsrNLofstIo8guzoXYuN0AlyONSD+t//dXP6pdfL30RATy1+Gs9zaHWY3uxnvG+mNcK",
-	"F1D095SLXblbJhg28vmDjfTew/rvVdam+T+f2mTaGrNzRGdEAWBi6v4Vv+Jm8sA1y6gGeyX92vxJSBdQ",
-	"OCQ/48TJVdnr/ZDRLAOl7GUQ/Atc18oqE7zPBqWEnLwfAz99TV4JziHThClVgrziT/8/zLJC0E+pMXwx",
-	"vwJX9kSRm5IVeo9x15ZQTa4PJNBipA5so+tn++Qc012pBJIVDLh2+a+2CswVr3qzvx6Sa+8zvSZPMblV",
-	"DxkfPEvxB+dBvSZPZZ39ig1SMrXJzly4D674de1mvcb9vA5crdfkaXDND1PJZjjNRh6ZzzGM0/CK4zKE",
-	"qvt5tk+OuS+1IkqtWA7Nu0sSaDYklKup6e5l72VKwJ2qgn0CQglmp/OBOWRI8TdMuYoCQuaYEuLS29xk",
-	"Br7YC+VEjOkfJZBrWznn+tCmntHKg/pENavxaEEGoK841t2Azxq7OyJMY0qdDbIKTGizBWewWg85wTwo",
-	"nNJ1V9GK67rQxLP9K6OXC5YBV1BfzEiOxzQbwt6L/V6QIFRduiXOBXN8dpqkycTnzyTP93v2AzEGTscs",
-	"OUx+2O/t/2DDZda0P6BlzvQeTHzavXNaG8FUxegSs7N1VQCVNIsadWQ61k0ObL2b23RpQyevTctY8ZJW",
-	"VYTVK+4s7s7a/51laiK9zbsqsZJDfYvMSIFQ1MeGx08WlmNZcR1YoiiJ1llZiBPjvZVcYwh8zd4+tkq3",
-	"vOj1FpRtWa9cS6u+RaRqy3sOeOaMwHTMjG0czIx3X803qAeTJqocjaicebqaoUkhBsZQmYLSzikdz6U3",
-	"+0IH5kwk+GHy0fRYZdItPmFhAv32z9eSlrYa0Vap2igasISmAQhoCfcN0Nlsfkt9ta42KYCAtDU5P96m",
-	"yVioCEHtHZtXdaUY5wz/WeSzje+gNcZum6jWmFa3c+R7vvHBY6SzqzdiNVLBL9apa3aAbVql+Ba1r9q5",
-	"SdyLD+ysCa34ILh+1EH+xuk++FJHAW4t8C3AOqqbzPEa/95gjgaRXsZusZtP8g1wu+0pXKUeUo23yLlo",
-	"XkdauPQ0Lsn+Brp7Yb2dcN9lcJTvyoIbYKe/gQ52uVt+rCXqg6KNRjg7J0zbwuK5u/GGWe5HiHhHTGNc",
-	"bmxtWPuTga9ZYQyhfJ/gd3W5zKqQly2kOBMl1lG0Mft+qYAUQmlXURFjrk1O+IA/BMyw3kp9aUergx6F",
-	"8Nwd+zo33GNg43MYFzQLBcYT5W9x3EM+HoQ3mJZiouDm4PcAjcJ0wCXIyG/j1oBRg+6BH2D+AngXSgrv",
-	"YN1P4Bl2qm/sqYMv6K+5dffg12ILX/0UpaiDcB3FQYyQxMqwHAjj7cuUWBKVnGoyFfKTIoJn1uFg6xWp",
-	"fWLGcn4JXsyubLyjunt5MyN6yJRpXrCMaXL2/uIyJUpgyVWiMsrtNXez4VhdqcD+7G1p78fZv+K/Gmld",
-	"u6GCbbL+Gj+g4FWrJ4qIKUdWchfbzUwCn4t1SDSP5TF2FJQv2o54DsugrCScI6Dp2K35iCg24IZ2lUrj",
-	"MCVVmZM7nxTnOU0Of/sYnhs7rtG6AZ/czEg2FAJdVrQamzyt/YO+so9hkyMDxiz3cYAc8lDC4t1IJ12t",
-	"F7gLir2FbYKwt9AJv1AqbEAE/ToUoZhh3uNrpc/MFZ4I9mYEbmPGQTGFTv0SXFH/LvRKUBFlmV6pfO1b",
-	"NLjrIh6LNElFyWXm9lmVLLwNidQosLNjY7uqP/PN2dq+EkcUSgaUD4/0wZeqdM0KdnbIFQ9gZvsFogJn",
-	"CtU3hk0Cc3vp6ruN7c7V9XbBfJf1IX5wS7ueR1xwrCXf6+rygZkds2/r/X9c5u360mpnDOON24dnnNq2",
-	"dXNZYtrOySML4vYkKNAbN0ea7HZuxqgg8eMF3b4D/4LGxtH1K4OiDc1CDO8iuwQpgTL23sjaJQnv+Xpg",
-	"i4FkI6P4MeHJuXDle17MfO2vp4asz4iQhHH/J8xoeWasXbUgdOnu+7dfvqlLSG3ZP9K+AL8Azm4NwrYr",
-	"xoXej6pu1VLQ2rx6vyVtEKmwsGsI2yox8I0h2bgrNOCCmEg5+MJWQrDzLLJzIIvZ3wbCctGsi1gqUMtX",
-	"vwDALllcb4cc+FdR8vyBgaytR9AhR9aDmMvBa3vvHxmGvavU2iXPfKje8HloFMv0ksDMvDRaHoF5hJGX",
-	"OKJB33UkVNH9aF5wY2/1J6q+l7BPO+tzgXuuEdxZjHRcWfQtCYu6EMvusY1Lp/7m3HPOQYU1a5ckxgSM",
-	"EIqXgy/VRdnVsE7FJA/hrXPrRXPSCFS82EzrOrVhZrMLxS3bjIXYJ77Y3i5Y87I+4g/vvKvmERcr6znv",
-	"qovZy/GPG/XRAZ81ZdnOGKZy3j044wTOOzuXZc675eLpAJoPM3Wd2/D9pi2SIhymgxzhhDcRbaXal7Js",
-	"PO/ElB8JIxdYkyTYWtUsvn2vA9tJm9UCuh5C7Squ+12Ga+sY1nYldzQv59jlp7zoPa/KSFcaeUoV4TDF",
-	"W0I4R6OuX/R61SNktJBA85lpOJ+y+IbxT00O2m4sGQtpP5rYzLHbGrtzhnF2FMJ+YwdsqJIHgb1mImHI",
-	"NuDvu+uUdaPWH3gRZ8NlcNh+uBE8bLsKtgLvQq6+Gfc49+lasdnOXVftpzmWqYz2uxJfsd6YKymxRHk0",
-	"92pjeaM1LGs9MeNuUmHJHXufaktYYlFqpwI5AUlshTPr4rBVl4J7v9VlVFHAIUYXURUY3RoYw0L6Y3LF",
-	"A3PRQaUmiqqqWtg8Noo+O2Nbc4Ln6ch07M7WE2W+sLUvrjjVNrf0qU2+dxHPl72fCOsbxTYVZZETMQFZ",
-	"0DGhXOCTgZE3fp7tk3fCImV3MxfIjchnJKOcKNDBVsTyP61r4KL5Uuc2dOR8Gasde3VaD39+I64d9ygR",
-	"oc0wztPg0jfeaXQsjcHhzLmDuOcnwTsiXu3T2ymfS7UilPfvAX3F8rgqdbFEDuOeNBB8VelhgyjevbgV",
-	"yKgHAPHv6Ajqd2luZuTa1r+4Nuzm/2lWfk2eUtuorqqAl9UUAE8J24d9LACBf7IrYhylZQFUWZmJ1QYi",
-	"RoMtWlhZDNWWNGwGW/HAWw0gIZoUj58GHLslmejLkezYaLA1VrotBr9zm7YZOsf14z28yWCnQjyPbsRi",
-	"aL59tNhWoFHOW2YqnMNITDZiKdie/Pp3aiZgVG9M9TAoXqBcQK95NtYK8BmyhGpsz778uFBXzdWL+15u",
-	"FMSr7z1EMlbksc475WPNl/7bPrwNako+IMZ1hQ6/x8SsyHlfMTcrzi7fTnrWCuvr7ZYbv7ckrRgFHle4",
-	"8j6ibMfM8/Vma3U5NFtqtlaudYlVJQSvShelZDpk2ZCM6CdQ5Nq+evoz9IWEa7SKXHF4MmZjKBiHWJhE",
-	"7dpd2lX6ytdJX59FfDH4rq7rauGrY8eOrmLlxtfpM5Lt1nxReorF9TzBbS1vQ1CbFGf+1pUFF5K/u+jX",
-	"jvPgHoX/urnDrTenOup/peG5W+IVa/ztDmDjoTKk5ryGS32Aq4GLXeGKrkwK1ZzLw6ZDtSazqdjIoqpB",
-	"l3UAJBe2Qqi7wnUUOH4b1B/hyyyaZGIERIt28KGrJFCL6o8Xyzw4jHmcCMa+stXi0ieKaJAjtXpYYF4A",
-	"HriXhNa/QLnQ11zH3G7AsKqPqR3dJXrmSvJ6TTDP48d2DY9FtLnpbEIFuK7qOCjkd9AGHaS3zxbdm/Lt",
-	"O7PtyP6WnDn1g4KPTFqcu/e4NuLpRZ9uJ/WrG7hU3ZsXOEw3LASsN0i5a8ONiaPfBJMRlA/5MIUeFeC5",
-	"SuuiQQqDVijlSl5gvfAhXHEMnhvRIX0mwWifnFeb1JUsYD3mrJkWcITNr3j1iK793QqsWOQJH4zcCYfb",
-	"hylvHYM/UMz9sjZQH0HwBzclDItLV/YrXxXBmROg8UGIPWNhLY4y1C9H/O8F8+1aoK0XPx4inmG5gmhH",
-	"7fUDGcE7I9sRCe3XYHYcugjfUfkeYxah2FjRf9BiiW8nSrFoYb0dcdz3Fpdo7PnjMuLvJJl2xSdfbwii",
-	"nbPXevRoAnJmT3iVqPWJi6k6dClnNk3L2NM+T4s00rSqB5JUlQ57xbGCJuT75P18VlwMDxvduaOUwTng",
-	"84oq2GNcAVcMoY6Gz3XOnZlxSvANrtS9IiGkfS4GX6kZlUoTw3+U8S5c9MfC90KWvP3U8QqKKGDlAIp/",
-	"B/1LRzCB3hSQP2BdIOS6tdItN3o/yr/SZJk4eqZ8halldmqVn+grDvsaVmMpJiwHWZulAzYBjjnqqcvE",
-	"U43r+/g+0xU3jGfsX8X4oIC9UhluNNYK44N2QWOiBaaCh4VqfdVgooxZjMJDTPkVv3KPBpKZKLGwsSi5",
-	"vkqwfvGzfXJq/WVYzTijnAtNbsD0oVNfvdhYuJ9sxVz7jpQtQXzFmSI/9n6IHXOsPwxbzLQMChzvuphA",
-	"xcSvQVMWDWPb5T+G/Ec7E5//t5DlKxXSkdrYXOJ/itLzi22C/KWg6Bu+kfVbW07qVNcm5l2yFn2unBy5",
-	"haCZvRZiuZvJKj8yrCuwRFp0Id/4qno75cZLJ6uM+OkQVggE0DVGuJgmm4qT2QxuJwiZdK/mmY22Cnbx",
-	"cyaBLF4LKXxQwe2zJkcfeB24tvey6rQjPndMcqYsp+Oq3dlwlc33SXhebMO7H5gLy1cnlT7fhoR1vdto",
-	"0s6vwVZsvYihNyECHC2EdPt+R1EZvHtwP96K36lGrzhqfmmNA3uQgcqCgcQ3Fgn69fruZbsAzhuWq54X",
-	"mEEkJnYOBjO03gxYJoYvNlPTAF+1ab3ZQAeU8bUp0Cz3uhEqtI8dz335VCz3ust9emsAWoU6aQUDs2i5",
-	"1bX3bpVaYwjcd1Zv7Lus5OWED2teANuZdkRjc+OqMVB97lkUNEXE1FtFRv3lMBIa7qAFz62BvJWgmijg",
-	"Meu/5nspSLwNpo+YEdzl6iXypFkNuvk+9W8fDV/Y29yWm0pZJIfJAR2zg8lz5BrXYfWgLh6uL+1KgCr8",
-	"Y1VtJvybl03B37wToe6tcpoFf2xnKFY/2GdCbz/e/k8AAAD//w==",
+	"7H1rd9s2tuhfwdKdteLcoW3FTc+d2p9cNzPHM3n42M703lPnRhC5ZWFMASoASlGz/N/PwosESVAkbUl2",
+	"m/nSxhKE197Y78fXQcxmc0aBSjE4/jqYAk6A63++uca36v8JiJiTuSSMDo4H/wQuCKOITZCcAuIw5yCA",
+	"Sqy+j9CEcTQ6n+y/wzKejg4G0UDEU5hhNZFczWFwPBCSE3o7uL+PBm9ZjM281WU+Xr51S8QcsIQEcRAs",
+	"4zGsn/Q+GswxxzOQ9hhnGReM11e4ngIaUfgizYCRW27OYUFYJtAc3+q1iBr9awZ8NYgGFM/UcrGZ1N/I",
+	"DH95C/RWTgfHr4ZHr6PAcc8yIdkM+HmifqDnnWM59afNB0QDDr9mhEMyOJY8A3+pCeMzLAfHgywjamR9",
+	"pcYVyKNnnmjQhu9ToQxKsZCIA05O9H1m8wRLQEQgDpNMQIKWRE7R61dHiJgbZ+N/QSxRPMX0FhIkCI2L",
+	"izcIWRzA4VbT3f9H8ObfkhmR9T1f4FtAgvzWCOdU/85fKoEJzlI5OP5+GKl1ySybDY6PhuovQs1fr/It",
+	"ECrhFrjdA727ZndAw3cnIOYg0YSzmb6VGSYpJCgl9C7fXRmWUk+2Dpw+Th79Re/Q/X00VA9FSuBq4v//",
+	"y+n+f+P934b7P3ze//TnPwVBf4G5pGuwd55//zgUu+BMIUTzOvn3j1vnvzSsa8A4wwL2CRVABZFkAUjC",
+	"F6lBotZHe4wjms3GwF+iWSYkihmVmNAmFPq1CVOPvv++BJFXoT1ek/gO5D9g1XAXd7DqigHfHZWW+64G",
+	"/0/qPwoDPv3v/V+G+z804YHZ0wUnjBNZbKxy7rn73t/OnzhMBseD/3VYcJ1D8604zCcs1riEOeMSAtT7",
+	"FGUCOCJJhBTHmcGo6f65m6PpWv6j+YxXjAeoxntYgpBoQriQaLwyDErxxD1LHF6qPY1XhhIa+te0O6FW",
+	"CNKXgeV7g2gAVFGVX7xPzKTJ4NOavUssM3GGJdwy3gglUR7VFVbBJYq1r+GL7POwRDabYb5S13YHq509",
+	"q+vVHDwqU1lBmm/70ZSPYg2BzMSjqeO9+rGYMypASzcXnI1TmKl/qgsDqu8dz+cpMaLV4dyM+PO/hJGz",
+	"uj5GM69esfL0KALOGUd7l389Qz+8/v7/ILsGSkBikoqXB/ou7FxqqdMsIfLNwm5vztkcuCTmCDh2IiB8",
+	"wbN56gtCBw7RazcRqd8xfpVp4SEgCdoBCiDm+gMjjMhhdpEkRO0Dpxel3VX2OjHU6D4ajGHCuJpWHdXO",
+	"bCSZQe3KzqxoMyGQJsIIQHIKhKMFTjMQyEyGME2QXuLEigMCYa6E7ATHEpKDQWAlknTAm2jA4jjjHJJT",
+	"WRqubndfkhmEfuMkboPQjV9f6y9C4As+kQL5fzHiqLe1ClSrMIwcslQWL231U+CSCvxTIl8drkTCrPyP",
+	"dY/Dw+YC9phzvFJ/FzpFWOkpnV8vF9qx0xXqe9WEMZZvlIAYxmoz4H0j1pvvL6aMNgwwfKYPqjiIv9eS",
+	"UXDWjoja+Fgpk+YCym/rnCoZBqdIf3+CrD6qNdF4vo+TGaH6YcXzfZHNlTCAGE1XB6HFLbnpfvIQPltU",
+	"rVxJGS4VKERlqPog8De1DlHO6TyTzZRsglMBUQsqVdloG2p1HZ+j2npFLYRGlV+sZewF8vSSBzzU6qDE",
+	"++AOQ3odlDZBfnLSsDXi84bicQqJYVs9cQrMb73lx4ylgGltfTcyvANJZAqzoMQQY/phDtQIcSK0UjRI",
+	"YQFp201eZeOclLzVP7iPPPWyC7nigAWjAbr083Rl7Ul6OjTDK0WiEJsDRdJs/QTBbC5XaDkFiogeo+Vd",
+	"hwVO8Kfss2J8C/gsvB0r0dT78zN8meurrXysrhyEhOTzHGiitv0pcI4qIpUW6nGNNSj72noFcMXthVDg",
+	"nC6IzM2DfTCwiZyVtd/aFWiFrjNpU8pd58H5JZRfeSt2zfCXczP41XBYBxJnKbQB51KNUazNE4TLmPqT",
+	"UTkFkkxjrL4/hYd9tarS47aMTG8xBN53AToIjTKN/uafwMmEGNpSfWwgp8D19kkCinis1MtbkAQ4mmKB",
+	"Fva3xqSM0xT4C1EctU5ASBK20+W/VZIETp0dQk3ycNlmDnxGhCCWkqzVzLyhFgW6sw6HDIHX7tSo+om1",
+	"nfGFQHZQWHBqVrNCIpLIBfyskO3NUcqXEcKc97C8wEIsGU96Uoa597Maq/ew+y9t2J1PFNqftZMG+FZ/",
+	"ufr3IDRbu+8a0X+TYnV5tT6SsrNfP0BQ3rZcGbjEPoJvWCwtT7nmRjYhlDqk35pMahe4VFvo+eg9t0W7",
+	"Ba/8zN1PgzsqE+0qR8LS4zVa/EuYcZAuSXILht+KKVsixtGUJICMcUOoR1Y+wgxTfAunQpBbOnOu2opV",
+	"Tn8pNDsS+unazetlrPwhwqzOTH+GJU7ZbRaQEH7mRIJQsyRZLBUv1aeOkC8lIi1ym7WNfIvUUgLtOYry",
+	"cu3yVqtpkOfNIIsE68fYs64b40usgcs80zRFICN0l04pIoTnSrIAESEOeqUIQUKkOXkCKaifyinMOp78",
+	"o7AnqtLohb71AqLWXGlNh5pdti7BASenaVq63fI6l4ATgWABfIWcJhs57DGYZFWYfK3I4wuN62qto+Wi",
+	"L80oUb5i/UiwRmjIVzdHtdvSG3CbbdjBgsDyfZj9XUIMZAECkRIf7HHACqGo3bK/fB3Da+hcw90o8ObL",
+	"+FJ/tmHkbgBFkKBpiVZNvxHZZY0032wjqKhhDxWISK48Xlilt+F9JZEhWEpxyH+DiNC6Oo5jmEtI0Apk",
+	"GMl8LbBuG9iIbN5beOotjQdkcAeh0E32krlylPpJ+4Y0707TD5PB8S8tAkWBjPdRUFH01cE6ZOYeG6jr",
+	"NMZ5m5MWHaiiFTlREB7JIjReaa9/ySrT4jdTMyopJQBKt977kkRUiUmxori2CSmlFrQPaMY4nCCldyAi",
+	"FUs/1Hzh8KtxKt4fBlj8OtU8vzzvpuoA/FQC4UbkRB+s2xIVvdCEwndOJIlxOogGU3I7VcQSEpLNBtEg",
+	"ZcugSczzrZZPnOSoXHd5GWnbhDvZvYZII+eMN6KmdhJiibRZpoR65X3okeu2ETQpgRAWjuvv18xe/CB0",
+	"01X4ESokpnEDOWwylb7D8ZRQ2FdcVJEdZEdGCA5uD9ByukJ4rR21dEetpk3LDxu8miYionSrrz3bWx7R",
+	"FQ20hbp8/ed0gVOSILvEoNHQWo9n+Xh5jjhMgAONdagRobfOgKyd6+qH6qDFalMp5+L48NABfd+YpA4S",
+	"WDi3vzgkZkutVEEaR6o5VH4N4eel1QAbCRp26C8CZ/wwUadLtHRHYVmW+cLs9SFSB01+wjKw/BuaIDZB",
+	"Vqo7QXhc0FmFTPtAEyjb8dRC27DKCIm5dLtsXW2T1hMLG38Lvdh5CfQPsaT4yGEjnUwMTB34HiRb7+iB",
+	"Bpo+gAgbWYoZ2u9rI/yz/Pi2yEOZswj/jsIPOjrtSoTh4UrGv8TsA7/FlPym5ePzgMfg74RjdAV8QWJA",
+	"77R6ppQ5xLzfIZKUqZFibwLChvYntfQadvtPIsiYpFbAag8T9MZvipqVAuXtS/TPHdjqtuIvXLTyHyn8",
+	"4mHPyJv99dATmXo9mPfZDDiJ0d+v3lUfSYQySn7NAOGYMyFKRk0/lHm4/8Onr6+iV3+5/9PgCWJENvFM",
+	"KjhfR/c1mLghLtMk4m+UvVhrfuVZ9MPCxwljHQK4Gsz/l9r42z88wSg3bS7IViePnSa8MwpLnPbcV6pX",
+	"fseonDo8t+ksRy3JLTbapiO85mUZsqNbpn5IG/uQK/iWmSnA5azM/GGNxuaPPDY1pPKrSR8U9dQ9EqMK",
+	"xqb4iKsUX2N+C32ZirZsXdoY8f9kWcjM8GMmCAUh0FR97+I+jE3MhZeXFSGWjVNjYXZIMRyWcp6GB0cF",
+	"BzL5MQbYhSmmW/KHieVNM7XVztsvftJl2637roUw5aksgdutbzgIzko81aOt6zpmmgZCNk7Prs//+cbI",
+	"dGwBXNsRWIJXDSp2X54fk6TfTu1PfgzkWp1q8XM5Zc6pliDGrVsNEkRkp7CaRpW/sPQm2mqEUkZvgZt7",
+	"geQY5dobmqeZQD4J3KQhoEpad05A+0c1Wt52mTOrwBjNZT5MOs5ooxBDaHDhhVIpZHApvxoX7O+6IkM/",
+	"20ph7esa4GiSnjamyZTCI30xz2FEAN5l600JuYrHkJ+tIBV91Br/yA/RbZ6xNPEos8/DwNJ2w29dtPKj",
+	"2cKGTBuNZgaO6V39Af8nuZ0ar8cYlCKG9i7enl6fv//4DuExWwD624e3P/mOdA/awgk63dWTQjbahL90",
+	"jQpQtinos5c2/NAXpeH9kGfVrHI36KIBbbdDHoWDcklu8qWmdkBWGL1EMyYkYhSQ1IPQHDhyklVn/2oJ",
+	"8kV09OsqGoSNtfpYnWCzCSU6mF2wHXXaX2rTW9/Nrq9yRlzx2vzfi/PLNz8p0pIAJ0pCzEskAE2QenER",
+	"orAAjoRk3HhwnFJ4+ea/Pr65un7z0yCycvEgGly++fubM/OZnT2oCxqrzIZk9Y2ap+9MOYDCEXh2sf/6",
+	"qCk0l8RkjmkP6vpRAL8yGdnhIIb+Kl1f6bNI+++xUSFx2qAEGIuc0oTESkiYoZhlaaIN7WPtbo6nusJM",
+	"DFSmK1O4JMESa2/zGNAYpoQmYQWqmwjpZ8wXv/LT8/vn20cDmzgfdjKuaOzQtJYtQY1r2cjduk7BFCdI",
+	"TolwsZv6lREpandXU4wa0V7m+fWtIFcfNHqMHsvRTZGMRknbXWKV3fsVLJwoXauX4JWXKD22JsnAg4vD",
+	"2BBpNAA/Y7NwBhzO5JT1fR9jlqw25XDrHIZnvE+BOlJEkHEKSLKubqim2Eu9sr0Qe0hvYf90rRf9EInM",
+	"3Wqp0oqTltbJWOW7sb5wu0TLkfWarafZhCBQxsOtSQJmmb4hgpZD18MDY7PftbF/bkyEWJrk9VxOdNkv",
+	"xKgp0nBoA4wOv97B6v7Q/aazuNp6fW7G9z2uMT9dOF7PrLlZ5cJi9Dr5wuY2Vsq46dj1vLKaieCSDN0B",
+	"zBGhin4Yge0hKZFHw80IJx4T7ekT7MzgArFWJdbT/CY294i3/XoLCd5J32yu65MR+nnO2S0HodjiEhMl",
+	"THyeMP7ZqxOibegLHS0Zp0wEaxs1lzaqB128ECg2AwgItK8DzvbUhl5GiNAEJPAZoVgC2iMUuf1FyG7v",
+	"ZYQSpavuuX1FyGzrpa9eUFjq83nTKSmCUWjf/UO8TA8RNStQXBPXVxRFWhfTt5EgvW1bqbZnA8oD6Lob",
+	"frxiU9sNmNuEcah3ondjOEJx7M3RMI2cW6Zj5biNoh6bZV+DanGnkf1iVNR/O7bpVNqh4eUTlNigABAI",
+	"p6mnZIkDNGJLOjq+oZ6n2maACQAtEutJ7Hj17xWyOoj2l0h8Bzp5CxEaoYymIGzC2A3FeTIREngl0Eht",
+	"4TRNbT2G0cEN9YhbcV62pEF6Fs4Uak776fiqy7sKxBHTIhz8hcmPQykR8ljfTHHIFwKxBXBOEtAiSAW6",
+	"5qrDOv1DE2hCWLWpzInt5kyo2bvk1lasc19wLNOVNuuyCTK5KFqPc1dST2ZtA++5B160nDIBddARYaAX",
+	"GZOFRgEhSZqaV2VenzVklKXPZnh3tFT4qNGXbgZv/aoQPyvo0X9Dj8NV/fbiTMnFVwrprIILmAM/zeS0",
+	"+OuvblN///naVUjUV6q/LXY5lXJuaggqYb8O6ytIJ/vChsdaa5SOTHWpkqVM5uPi8zxBVf3LZXGpscsp",
+	"00Y7RS3lFGYHN/SGqs0DlURJhEaxG51qg4ENLjxGP+qNo5tsOPwuxnGsqSa7A6o/gVFhdI4ZnZDbjEOC",
+	"PsyBnv+EzhilCleJEBnwG7r3D1jFKcN3ujZpYWd7IdA4I6ncJ9SORVii0SEHnM7EoRk0enmALnVmL+aA",
+	"4pQoam1SfQ0i39B8NvPtMRo5C8oI7WnUl1Mjwo4Ka8pIibJ5oq8eEKGlyeumzP7gho6KcKmRvs+Rx4hG",
+	"aM97SZb5qG2WUuZcOmUYhjdUH0O9ajfPywN0Sl0VaJZJoQh2qUyLNtAiTMVSTfd6+DpCYClPSu4AYaQT",
+	"8emtIkQa4m+JsMUTGU901onN5LObuXV1qDFFbI5/zQCNTFHv0bHJssN5JNQLUS4ULhm6BXlDdUlg+CL1",
+	"dCeISJ09aOK4mTGwasuqLiSO3uiUL72lUVN9zlFRU/OlYcYpiYEKKGpQDE7nOJ7C/tHB0MtByuuLIRtK",
+	"cXpxPogGC5eiM3h1MDQ/UCoQnpPB8eC7g+HBdyZ01rjoD3GWELkPC2c6scFniibl8boDdbNFAUQxKNdb",
+	"b7DYFEMOTSnu+6h1oOVpamS4rm+pAGT3YuDrp6tUfK1W0A7MVjcw6aKVRcEcRQV8dhhaXv9kbUnbjufQ",
+	"1dPDRWvXqj/h2TIqdTh8z9k+VarUHg2HayrU9qtMWynlGShQ+4GCteJNkEVmPcYK8uHp8/16pW8905CB",
+	"q1oapew2QtSvAR0uG6DuBd+qNzHQPxx8UjPmyXrrX5hfK2D776tlpCmUvlWoluojtsDUEwIqxH0DcFaX",
+	"X2FflSouAsADbQHOT/fRYM5EAKCmnMiZb+zSQW0/WtfBRm/Q2Bjuy7Kf5Bnc18D3auOLh0B3llctDzQX",
+	"CU1qhx3qMZUuIevG5+PsJh6FB2bXCOd44FVaaQB/6XUffi18jPdG8E3BBJyVkeMn/XkJOUpAeh0q2Kd+",
+	"kmwA281M/inlFEtdMI+ycuWVtUePwpTsbyCbDzbcCfZde0/5oSi4AXT6G0jvlpvpRy9S7/WTUcTZ2har",
+	"GhZNrD6sE/pPtMQ7I1Lbi+ZGzzdfKfE1TpUilBwg/buik09es9z0eFmxTLd4MbH3k0wASlne7ED7x8qY",
+	"8FF/4SFDv5O6rjOGBz0L4rk79LXW5eeAxpcwT3HsE4wXwhWseAR9PPSLtbTKRF6RpG9BNPLT+lokI3eN",
+	"WxOMSnD37AD1WndNUpJfbuZxBE+hU1GcSBx+1faae1vyrxdauMZMmopaEa6hDqoikrppFQVEaLVulO7W",
+	"hM4lWjJ+JxCjsTE4mNLM4gCptaxdgqarGxO3mJeZGq+MPRO+KGQhEl18uLqOkGC6GxQSMaamop+6cF0A",
+	"JdXzmcJwzo5zcEN/VtS6MEN512TsNW5BRvNRLwRiS6pRydbwUzvxbC7GIFF+lqd6Iq9S83bIs1/xtRNx",
+	"DghNp/bMJ0iQW6pgl7M0CkuUV3R98EuxltPB8S+f/Hdj1lVc18OT8QrFU8a0yQrna6O9wj7oihgrNDlR",
+	"wpjBPgqQQOJTWO0cstTVGIGbRLF3sE0h7B00il+aKmyABP08ZT6ZIc7ia6jPytbY9O5mBvZi5l7dyEb+",
+	"4lXj+yb4ilf8tY2v5Lb2LSrcRb3SdZwkh2Sbun2RJ/1ugyKVagnvWNnOS+3+4XRtV3Q0KEp6kPef9OHX",
+	"vEpvBz3bx4onULPdATUDJ0KzbxMZUKjbradvVrYbTzfcBfJdF4/4yTXtYh9hwtGLvheNLz01O6TfFvf/",
+	"vNTb/tRqZwjjlNunR5xCt7V7aVFta/TICHH7HISOGN6sOlJGt0u1Ri4SP1+h203gmvtuXLo+U1K0gpkv",
+	"w1vPLtKQ0DT20ZK1Tfbdd6XP1wuSpczg5yRPRvVYqnTlypzvKbDq3qWEuo901M9Lpe2KNa5LW1Kw2pS7",
+	"SF/Ysn2kWmNvjTi7NRG2Whzft37kJbpbhdZydb8tcYNAEcddi7CVKoZ/MEk2bAr1sCBEUg6/kk4SbB1F",
+	"di7I6ixuJcJSVm4BkQkQ7adfI8C2HG64Qwz8K8to8sSCrKlN2EBH+omY7cJr9e6fmQz7UKq1S5z5mLcr",
+	"fmoplsgWx0ydGrV7YJ6h5yUs0WjbdcBV0STDlPOBO3fj/lbcPtWozzXmuZJzZ72kY7MLtkQsiqKsu5dt",
+	"bDj1H848Zw1Uuj1PS2CMhwg+eTn8mqfhd5N1ciR5CmudS0JQ6qQiqF4+j87A9SObrSuu7TLWyj7hww53",
+	"gZrXxRN/euNdvo8wWelnvMvLPrTLP3bVZyf49KRlO0OY3Hj35IjjGe/yxLC1xrt28nQI5R7UTe/Wb1W9",
+	"RVD4yzSAw9/wJrytWLpuGaXERSLcSiankSV45V2tKPcZe9SDbYRNN4euE6F25df9Jt21hQ9ru5Q7GJdz",
+	"auNTjoav8o5ZOUdeYoEoLHWWkN6jYtdHw2Hebx2nHHCyUgPrIYtvCb0rY9B2fcm6Z9iz8c2c2qsxN6cQ",
+	"Z0cu7LdmwRIreRKxV23Ed9l6+P1wntLXa/2RpmE0bBOHzQ83Ig+bqbyr0LmQ3S/jEe8+6uWbbbx1Ue1C",
+	"2sYyqi00f8d8o1YasoV5lO9qY3GjhVhW6aZrM6l06VyTT7UlWWJdaKcAvgCOTKVyY+IwhVK8vN88GZWl",
+	"cKy9i5oVKN7qKcOMu2dyQ9eWfyAC5dUpTRwb1jY7pVtTpN/TiZrYvq0XQv3C1LC8oVia2NI9E3xvPZ6v",
+	"hz8gMlGMbanLG7IF8BTPEaZMTnWcaa2d8csD9J4ZSdlm5gIas2SFYkyRAOldRSj+05gGStVCt8Mj6+Wo",
+	"d2zVKVdE/aOYdmz/ZYTLbpw9L+lb5zRalNbO4diag6jDJ10nKcQDqq+3kT7LohZEG2V2ZSOegQW6oShn",
+	"x99dmxpgncd7Fcs6/uLSlabsvif4InucnHG5Xd7llUBr4VoOg7bAr7xSO812b7f+lrScNGVLReVzDSff",
+	"nafzm6I+gp0gTe6XRIBmCXmcu22rapO7ML2ho/MEZnMmgcar/X/AamQSuiRfIYEnkK4Mo1N/57MIPAN0",
+	"Byu0N14VH5ibifJhN1R/rHjJSzVDxqnwuszY2iyK75kciNi13EcCYkYTRVVOyuuZqJ4bmhDdSJRKw6l0",
+	"q12fCx4dNbMqWwqvBiTtFDIktvAKVS5nbWEAr/TLX8rtyE73/xvv/zbc/+Hg8/H+pz//qcmPtHmm6VeC",
+	"3DG7dCUHA692DvRZ6HdqIwjnVYJo0HxRvOtG5mXCxDqwLte3/3esTOS1rFrIsb6TkvkpLzu0QROUqYvm",
+	"C9hPYIF6r8hT3j9+vEIjU0xqpGQl96c6+QjtYTPIK709xbqwG40QOYADXb1If2RORKgW9VPAwgj8ulRO",
+	"wOJlOufk5q78SkoGL1Oux5m8gEMwo0v/1MPYLQn0rt7Yji1epohas7nL3dymDV6N67r1np4emq0gh6Mb",
+	"MXfpF3r41byIFkMXDmJem53rEmZssREzl5nJnX+nNi4tfcyxnHqVd4SNRim/jV7RKQosvg62r5sXredV",
+	"taYl30o6XLgFzFNEEpdU8dTBoH8wcb3/zPZtM15joyc00NhuO99iVHHgvXcMLA6jyx8ntrjD+Ya7xcZv",
+	"LcI4BIHnFWvzGFK2Y+T5/YYaN3njKmy2YK5Fny/BGM3r7kVoOSXxFM3wHQg0ApoQevsjTBiHkbV36Q6l",
+	"aE7mkBIKIR+/2LWvr6luY95hqDeKFJX+w1MXLSu7y44NU4V6XvaZMxCqXcIGW+/ZAdw0lFQANRHd6rOm",
+	"EG4f/M0VK3ccxP0snK/lG8YxZ0IEaruVildG/rtrcemUPnuAsPFU4b01l1erA6ubcLEruaIpDFCU9/K0",
+	"sbyVzWzKsb+u5N114b1PmClvbfOPTzyvZQn6M90eXDeF0i3JKp7zpnp2Fag/X1nmycWY5ynBmCY8FSx9",
+	"IZAEPhPdfdp1Anho29n3z/5fa2suAkbGoFDVBYScPCT0I9AYoWIKNmd4LqTNbmcTLMBOVQTxQPIAbtAA",
+	"etM7/9GQrxZ8qIalbcmYc+k6/z83amE2tiFLr7bpNkI/Lx+BxaNxgcJyw0TgLPeUU1iWN67tJjqSTjiX",
+	"DxHaogI0EVHFh2+oXNEi6IZqf7rrmSNM/wx0mV9SU6SbsZiTckzbiR6uGxmZ7p7me0OwQp6nS3VXO8Fw",
+	"rRUqHHvKgLHrQkF9Bs4ffSl+TBe3NSuTrhKcegHGW76vNKz1XoYiBOrf1VHudxBClXdhewp/ho2wkBba",
+	"/R0ZXu+3bQbKFB36niRYxvS2+xZ9Fj7Z6Gg/qKDEH8dLse5gwx1h3Lfmlyjd+fNS4h9EmXaFJ79fF0SX",
+	"gPN/R5r/O9J8+5HmpVaV9RDzqGqvb4xNLXWqX5evnodAb/kybTf/BtVH5j3JN2JmtheYV+pwPfLR3jwb",
+	"pyTWMrppn9vcX/LlRgL6zen/ASubkVgCzGHevL+d9Jy5ob/rkOHSWTq193LH3lguh4HAiwIrIsTSxOvf",
+	"RqgETnFqsEQhiJB4MtH4snmkaFJ2TpOkdFlbVXbsGk+o77hThky9SbIRYd0uYYL7LYkogJ3TiPEqT7PU",
+	"9KDwg67BgPrTLrrzPwo3Qi6tpu0JnUOzchma6CxI1zQziVNTKLdgNasbarI8wTRt5cBMSgQHwdKF6Seu",
+	"f5bYvqo1m92VYydXLnxhexhrxR/tsnkaOXjrvCz3R+UUKw8LCSNgNfek0p1byRZGU80TDu4oW4pjmzph",
+	"0g0WUOQboFK6Qd7JW+Q5yTdUtzGB5AB9qGd3hHBEEeEdpb7UDHhnWMA+oQKoINpkJ+FLkTuidhwh3a8+",
+	"sqyAcdOzV7cKnmVCIoU/mNAm+96va5u2tjQEb2hFy1LoHAh0qQY3TgUUj1NInrA4s8a6XmlDGy1S41pl",
+	"GyQO6oauzHebvyXPs3Ftn1wh8TlnC5IAL9wrt2QBVBcKiGxGiSjVUNT09oYqxNMZj4TeprCfCYWNX+ZE",
+	"oUe1qxSSzFB7r1uQa92EBNBEaLmXLekNvRmYwlxoxTLdXYplVN4MdBOplwfo3Ph9dUupGFPKJBqDmkNG",
+	"roUUIgLdmbZFppm36QN1Q4lA3w+/Cz1z3QQKtpgx5HWZ2nVFxxyJm3Uac/znkMdjduLyWNaifM5CGlJ0",
+	"ykf8fyxz+GKGaPwSkE4U3vCi4bmlOrlQVQ8tMFbUzkk+Wwj+MrU5DHYTnuf5+MUdW6hFk34dPtVwp9h4",
+	"bWmVIj8NxEoLAtrFiyhbbkwRN5mIlhASromgkUYNg13fU9ajxb0khY/CKwFUxuhDxwN7y+X5pA1C+SlK",
+	"iDCYrk9t34ZtL3eA/PdiBj78wVwZvHqT8/NtUFg7+9OI2AVar0PoTZAACwvG7b0/kFR6zScfh1vhkg86",
+	"ukNzfm6M3OYhA+YpAa4VMvTB2bMq4rxCubzH4woCsV2XoGSGSuPGNjJ8tZnCkrr6RKVxJr7FhPaGQLnn",
+	"zkagUH12NHE9bHTPnV3e0zsloOVSJ87FwDjY86b33XUp+K4F950Vff8my6lb4kPKhQx2xh21srlx1uix",
+	"PtubVqsibOm0IsX+EpgxCQ/ggpdGQd5KcBhL4Tnzv3LTWg28DZqd1Aq2wl0LPSm35Po6GAPmwE8zOR0c",
+	"//JJ4YUpqWewKePp4HhwiOfkcPFKY42d8KszVOjH9bXajkH4H+Ylf/3PHG3yPnNGhGK23PnrfVjNtMm/",
+	"wFliqZb9IHf4fbr/nwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

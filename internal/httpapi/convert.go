@@ -13,6 +13,13 @@ func str(p *string) string {
 	return *p
 }
 
+func ptrOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
 func optional(s string) *string {
 	if s == "" {
 		return nil
@@ -66,6 +73,7 @@ func projectInput(in *api.ProjectInput) portal.ProjectInput {
 	return portal.ProjectInput{
 		CustomerID: in.CustomerId, Name: in.Name, Description: str(in.Description),
 		JSMOrganizationID: str(in.JsmOrganizationId),
+		TicketVisibility:  string(ptrOr(in.TicketVisibility, api.TicketVisibilityProject)),
 		ContactName:       str(in.ContactName), ContactPhone: str(in.ContactPhone), ContactEmail: str(in.ContactEmail),
 		Notes: str(in.Notes),
 	}
@@ -75,13 +83,14 @@ func toProject(p *portal.Project) api.Project {
 	return api.Project{
 		Id: p.ID, CustomerId: p.CustomerID, Name: p.Name, Description: p.Description,
 		JsmOrganizationId: optional(p.JSMOrganizationID),
+		TicketVisibility:  api.TicketVisibility(p.TicketVisibility),
 		ContactName:       p.ContactName, ContactPhone: p.ContactPhone, ContactEmail: p.ContactEmail,
 		Notes: p.Notes, CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
 	}
 }
 
 func toUser(u *portal.User) api.User {
-	return api.User{Id: u.ID, Username: u.Username, Email: optional(u.Email)}
+	return api.User{Id: u.ID, Username: u.Username, Email: optional(u.Email), SeesAllTickets: &u.SeesAllTickets}
 }
 
 func userRef(in *api.UserRef) portal.UserRef {
@@ -90,6 +99,7 @@ func userRef(in *api.UserRef) portal.UserRef {
 		ref.UserID = *in.UserId
 	}
 	ref.Username = str(in.Username)
+	ref.SeesAllTickets = boolOr(in.SeesAllTickets, false)
 	return ref
 }
 

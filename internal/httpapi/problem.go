@@ -23,6 +23,7 @@ type Problem struct {
 	Detail    string         `json:"detail,omitempty"`
 	Instance  string         `json:"instance,omitempty"`
 	RequestID string         `json:"requestId,omitempty"`
+	Reasons   []string       `json:"reasons,omitempty"`
 	Errors    []ProblemField `json:"errors,omitempty"`
 }
 
@@ -47,6 +48,7 @@ var kindStatus = map[portal.Kind]struct {
 	portal.Forbidden:          {http.StatusForbidden, "forbidden", "Forbidden"},
 	portal.Unavailable:        {http.StatusServiceUnavailable, "unavailable", "Service unavailable"},
 	portal.PreconditionFailed: {http.StatusPreconditionFailed, "precondition-failed", "Precondition failed"},
+	portal.Unprocessable:      {http.StatusUnprocessableEntity, "unprocessable", "Unprocessable request"},
 	portal.Internal:           {http.StatusInternalServerError, "internal", "Internal server error"},
 }
 
@@ -71,6 +73,7 @@ func problemFor(err error, maxBody int64) (Problem, error) {
 			return perr(portal.Internal, "internal error"), err
 		}
 		p := perr(pe.Kind, pe.Message)
+		p.Reasons = pe.Reasons
 		for _, f := range pe.Fields {
 			p.Errors = append(p.Errors, ProblemField{Field: f.Field, Message: f.Message})
 		}

@@ -40,13 +40,15 @@ type Project struct {
 	Description string
 	// JSMOrganizationID is the Jira Service Management organization id (a numeric string), or "".
 	JSMOrganizationID string
-	ContactName       string
-	ContactPhone      string
-	ContactEmail      string
-	Notes             *string
-	Version           int64
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// TicketVisibility is VisibilityProject (the default) or VisibilityOwn.
+	TicketVisibility string
+	ContactName      string
+	ContactPhone     string
+	ContactEmail     string
+	Notes            *string
+	Version          int64
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // User is a person known to the portal, keyed by the subject of their tokens: someone who
@@ -63,9 +65,11 @@ type User struct {
 	Roles     []Role
 	Enabled   bool
 	// Pending: invited, invitation not accepted yet.
-	Pending   bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Pending bool
+	// SeesAllTickets is set on project user lists: the assignment's override of visibility "own".
+	SeesAllTickets bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Account is a user of the built-in identity provider: the embedded default's stand-in for a

@@ -23,6 +23,9 @@ const (
 	Unavailable
 	// PreconditionFailed reports that an If-Match precondition did not hold.
 	PreconditionFailed
+	// Unprocessable reports a well-formed request that contradicts an earlier one (an
+	// Idempotency-Key reused with another body).
+	Unprocessable
 )
 
 func (k Kind) String() string {
@@ -41,6 +44,8 @@ func (k Kind) String() string {
 		return "unavailable"
 	case PreconditionFailed:
 		return "precondition_failed"
+	case Unprocessable:
+		return "unprocessable"
 	default:
 		return "internal"
 	}
@@ -58,6 +63,8 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Fields  []FieldError
+	// Reasons are machine-readable codes a client can act on (entitlement reasons).
+	Reasons []string
 	Cause   error
 }
 

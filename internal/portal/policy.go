@@ -22,6 +22,10 @@ type Permissions struct {
 	// RequestSubscriptions: asks for subscriptions of the projects the caller is assigned to
 	// (cp-partner, cp-customer).
 	RequestSubscriptions bool
+	// OpenTickets: opens tickets on the projects the caller sees (everyone but cp-support).
+	OpenTickets bool
+	// WorkTickets: sets any ticket status and writes internal comments (cp-admin, cp-support).
+	WorkTickets bool
 }
 
 // PermissionsOf derives a principal's permissions from its roles.
@@ -40,6 +44,8 @@ func PermissionsOf(p Principal) Permissions {
 		ManageCatalogue:      admin,
 		ManageSubscriptions:  admin,
 		RequestSubscriptions: p.Has(RolePartner) || p.Has(RoleCustomer),
+		OpenTickets:          admin || p.Has(RolePartner) || p.Has(RoleCustomer),
+		WorkTickets:          staff,
 	}
 }
 

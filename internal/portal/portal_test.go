@@ -93,10 +93,10 @@ func TestPermissions(t *testing.T) {
 		role Role
 		want Permissions
 	}{
-		{RoleAdmin, Permissions{true, true, true, true, true, true, true, true, true, false}},
-		{RoleSupport, Permissions{ReadAll: true, ViewNotes: true}},
-		{RolePartner, Permissions{RequestSubscriptions: true}},
-		{RoleCustomer, Permissions{RequestSubscriptions: true}},
+		{RoleAdmin, Permissions{true, true, true, true, true, true, true, true, true, false, true, true}},
+		{RoleSupport, Permissions{ReadAll: true, ViewNotes: true, WorkTickets: true}},
+		{RolePartner, Permissions{RequestSubscriptions: true, OpenTickets: true}},
+		{RoleCustomer, Permissions{RequestSubscriptions: true, OpenTickets: true}},
 	}
 	for _, tt := range tests {
 		if got := PermissionsOf(Principal{Roles: []Role{tt.role}}); got != tt.want {

@@ -12,6 +12,7 @@ type ProjectInput struct {
 	Name              string
 	Description       string
 	JSMOrganizationID string
+	TicketVisibility  string
 	ContactName       string
 	ContactPhone      string
 	ContactEmail      string
@@ -28,6 +29,13 @@ func (in *ProjectInput) validate() error {
 		v.add("description", "description must be at most 4000 characters")
 	}
 	v.jsmOrganizationID("jsmOrganizationId", &in.JSMOrganizationID)
+	switch in.TicketVisibility {
+	case "":
+		in.TicketVisibility = VisibilityProject
+	case VisibilityProject, VisibilityOwn:
+	default:
+		v.add("ticketVisibility", "ticketVisibility must be project or own")
+	}
 	v.text("contactName", &in.ContactName, false, 255)
 	v.text("contactPhone", &in.ContactPhone, false, 64)
 	v.email("contactEmail", &in.ContactEmail)
@@ -37,7 +45,7 @@ func (in *ProjectInput) validate() error {
 
 func (in ProjectInput) apply(p *Project) {
 	p.CustomerID, p.Name, p.Description = in.CustomerID, in.Name, in.Description
-	p.JSMOrganizationID = in.JSMOrganizationID
+	p.JSMOrganizationID, p.TicketVisibility = in.JSMOrganizationID, in.TicketVisibility
 	p.ContactName, p.ContactPhone, p.ContactEmail = in.ContactName, in.ContactPhone, in.ContactEmail
 	notes := in.Notes
 	p.Notes = &notes
@@ -141,6 +149,8 @@ func (s *Service) DeleteProject(ctx context.Context, id uuid.UUID) error {
 type UserRef struct {
 	UserID   uuid.UUID
 	Username string
+	// SeesAllTickets overrides a project visibility of "own" for this user.
+	SeesAllTickets bool
 }
 
 // AssignUser assigns a user the portal has seen to a project (cp-admin); created is false when
@@ -175,14 +185,19 @@ func (s *Service) AssignUser(ctx context.Context, projectID uuid.UUID, ref UserR
 	if err != nil {
 		return nil, false, err
 	}
-	var created bool
+	var result AssignResult
 	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
-		if created, err = tx.AssignUser(ctx, projectID, u.ID); err != nil || !created {
+		if result, err = tx.AssignUser(ctx, projectID, u.ID, ref.SeesAllTickets); err != nil || result == AssignUnchanged {
 			return AuditEvent{}, errUnchanged(err)
 		}
-		return s.event(ctx, "project.user_assigned", "project", projectID,
-			map[string]AuditChange{"user": {After: u.Username}}), nil
+		action := "project.user_assigned"
+		if result == AssignUpdated {
+			action = "project.user_assignment_updated"
+		}
+		return s.event(ctx, action, "project", projectID, map[string]AuditChange{
+			"user": {After: u.Username}, "seesAllTickets": {After: ref.SeesAllTickets}}), nil
 	})
+	created := result == AssignCreated
 	if err != nil && err != errNothingToRecord {
 		return nil, false, err
 	}

@@ -47,6 +47,7 @@ type Store interface {
 	SubscriptionStore
 	AuditStore
 	Transactor
+	TicketStore
 
 	// Ping reports whether the database is reachable and migrated.
 	Ping(ctx context.Context) error
@@ -75,8 +76,9 @@ type Store interface {
 	// DeleteProject removes the project with its user assignments and partner links.
 	DeleteProject(ctx context.Context, id uuid.UUID) error
 
-	// AssignUser assigns a user to a project; created is false when it already was.
-	AssignUser(ctx context.Context, projectID, userID uuid.UUID) (created bool, err error)
+	// AssignUser assigns a user to a project, or updates the assignment's seesAllTickets
+	// override, and says which it did.
+	AssignUser(ctx context.Context, projectID, userID uuid.UUID, seesAllTickets bool) (AssignResult, error)
 	// UnassignUser fails with NotFound when the user is not assigned to the project.
 	UnassignUser(ctx context.Context, projectID, userID uuid.UUID) error
 	// ListProjectUsers lists a project's users ordered by (Username, ID); Key.Name is the username.
@@ -106,6 +108,15 @@ type Store interface {
 	// DeleteUser removes the user with their project assignments.
 	DeleteUser(ctx context.Context, id uuid.UUID) error
 }
+
+// AssignResult says what AssignUser did.
+type AssignResult int
+
+const (
+	AssignUnchanged AssignResult = iota // already assigned with the same override
+	AssignCreated                       // newly assigned
+	AssignUpdated                       // already assigned; the override changed
+)
 
 // UserFilter narrows a user list. Query matches username, email, first or last name.
 type UserFilter struct {

@@ -211,7 +211,7 @@ func (s *Service) finishInvitation(ctx context.Context, iu *IdentityUser, projec
 	}
 	err = func() error {
 		for _, pid := range projects {
-			if _, err := s.store.AssignUser(ctx, pid, u.ID); err != nil {
+			if _, err := s.store.AssignUser(ctx, pid, u.ID, false); err != nil {
 				return err
 			}
 		}

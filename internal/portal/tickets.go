@@ -1,0 +1,382 @@
+package portal
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// TicketKeyPrefix is the project key of tickets the built-in provider numbers.
+const TicketKeyPrefix = "CP"
+
+// TicketInput is what a caller sends to open a ticket.
+type TicketInput struct {
+	TypeID         uuid.UUID
+	Summary        string
+	Description    string
+	Priority       string
+	ParticipantIDs []uuid.UUID
+}
+
+// TicketListRequest filters a ticket list.
+type TicketListRequest struct {
+	PageRequest
+	StatusCategory string
+	TypeID         *uuid.UUID
+	Priority       string
+	Reporter       string // a user id or "me"
+	ByUpdated      bool
+}
+
+// TicketDetail is a ticket with its first comments.
+type TicketDetail struct {
+	Ticket
+	Comments Page[TicketComment]
+}
+
+func ticketScopeOf(c Caller, perm Permissions) TicketScope {
+	if perm.ReadAll {
+		return TicketScope{All: true, UserID: c.UserID, InternalComments: true}
+	}
+	return TicketScope{UserID: c.UserID, Customer: c.Has(RoleCustomer) && !c.Has(RolePartner)}
+}
+
+// ticketCaller returns the caller with their ticket scope.
+func (s *Service) ticketCaller(ctx context.Context) (Caller, Permissions, TicketScope, error) {
+	c, perm, err := callerFrom(ctx)
+	if err != nil {
+		return Caller{}, Permissions{}, TicketScope{}, err
+	}
+	return c, perm, ticketScopeOf(c, perm), nil
+}
+
+func (s *Service) validateTicket(ctx context.Context, projectID uuid.UUID, in *TicketInput) error {
+	var v validator
+	v.text("summary", &in.Summary, true, 255)
+	if len([]rune(in.Description)) > 32000 {
+		v.add("description", "description must be at most 32000 characters")
+	}
+	switch {
+	case in.Priority == "":
+		in.Priority = "medium"
+	case !slices.Contains(Priorities, in.Priority):
+		v.add("priority", "priority must be one of critical, high, medium, low")
+	}
+	tt, err := s.store.GetTicketType(ctx, in.TypeID)
+	switch {
+	case IsKind(err, NotFound):
+		v.add("typeId", "no such ticket type")
+	case err != nil:
+		return err
+	case !tt.Active:
+		v.add("typeId", "ticket type %q is no longer offered", tt.Name)
+	}
+	seen := map[uuid.UUID]bool{}
+	for _, pid := range in.ParticipantIDs {
+		if seen[pid] {
+			continue
+		}
+		seen[pid] = true
+		if _, err := s.store.GetProject(ctx, Scope{UserID: pid}, projectID); err != nil {
+			if !IsKind(err, NotFound) {
+				return err
+			}
+			v.add("participantIds", "user %s is not assigned to this project", pid)
+		}
+	}
+	in.ParticipantIDs = in.ParticipantIDs[:0]
+	for pid := range seen {
+		in.ParticipantIDs = append(in.ParticipantIDs, pid)
+	}
+	slices.SortFunc(in.ParticipantIDs, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	return v.err()
+}
+
+// requestHash fingerprints a creation request, so a reused Idempotency-Key with another body
+// is told apart from a retry.
+func requestHash(projectID uuid.UUID, in TicketInput) string {
+	b, _ := json.Marshal(struct {
+		P uuid.UUID
+		I TicketInput
+	}{projectID, in})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateTicket opens a ticket on a visible project whose entitlement allows it. With an
+// idempotency key, a retry returns the first ticket (replayed=true) and never opens a second.
+func (s *Service) CreateTicket(ctx context.Context, projectID uuid.UUID, in TicketInput, idemKey string) (t *Ticket, replayed bool, err error) {
+	c, perm, _, err := s.ticketCaller(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := s.GetProject(ctx, projectID); err != nil {
+		return nil, false, err
+	}
+	if !perm.OpenTickets {
+		return nil, false, Errorf(Forbidden, "your role may not open tickets")
+	}
+	if err := s.validateTicket(ctx, projectID, &in); err != nil {
+		return nil, false, err
+	}
+	if idemKey != "" {
+		rec := IdempotencyRecord{Subject: c.Subject, Key: idemKey, RequestHash: requestHash(projectID, in), CreatedAt: s.now().UTC()}
+		existing, claimed, err := s.store.ClaimIdempotencyKey(ctx, rec)
+		if err != nil {
+			return nil, false, err
+		}
+		if !claimed {
+			t, err := s.replay(ctx, rec, existing)
+			return t, err == nil, err
+		}
+		t, err := s.openTicket(ctx, c, projectID, in, idemKey)
+		if err != nil {
+			if rerr := s.store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), c.Subject, idemKey); rerr != nil {
+				s.log.ErrorContext(ctx, "could not release an idempotency key", "error", rerr)
+			}
+			return nil, false, err
+		}
+		return t, false, nil
+	}
+	t, err = s.openTicket(ctx, c, projectID, in, "")
+	return t, false, err
+}
+
+// replay answers a retry: the first request's ticket, once it exists.
+func (s *Service) replay(ctx context.Context, rec IdempotencyRecord, existing *IdempotencyRecord) (*Ticket, error) {
+	if existing.RequestHash != rec.RequestHash {
+		return nil, Errorf(Unprocessable, "this Idempotency-Key was used for a different request; use a new key")
+	}
+	deadline := s.now().Add(3 * time.Second)
+	for existing.TicketID == nil {
+		if s.now().After(deadline) {
+			return nil, Errorf(Conflict, "a request with this Idempotency-Key is still being processed; retry shortly")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, Errorf(Unavailable, "request cancelled")
+		case <-time.After(25 * time.Millisecond):
+		}
+		var claimed bool
+		var err error
+		existing, claimed, err = s.store.ClaimIdempotencyKey(ctx, rec)
+		if err != nil {
+			return nil, err
+		}
+		if claimed {
+			// The first request failed and released the key while we waited: this one must
+			// not silently do the work now without the caller knowing; let it retry.
+			_ = s.store.ReleaseIdempotencyKey(ctx, rec.Subject, rec.Key)
+			return nil, Errorf(Conflict, "the first request with this Idempotency-Key failed; retry")
+		}
+	}
+	return s.store.GetTicketByID(ctx, *existing.TicketID)
+}
+
+// openTicket checks the entitlement and stores the ticket, its audit event and the
+// idempotency outcome in one transaction.
+func (s *Service) openTicket(ctx context.Context, c Caller, projectID uuid.UUID, in TicketInput, idemKey string) (*Ticket, error) {
+	ent, err := s.Entitlement(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if !ent.CanOpenTickets {
+		return nil, &Error{Kind: Conflict, Reasons: ent.Reasons,
+			Message: "this project may not open tickets now: " + strings.Join(ent.Reasons, ", ")}
+	}
+	now := s.now().UTC()
+	t := Ticket{ProjectID: projectID, TypeID: &in.TypeID, Summary: in.Summary, Description: in.Description,
+		Priority: in.Priority, Status: TicketOpen, StatusCategory: StatusCategoryOf(TicketOpen),
+		Reporter: UserSummary{ID: c.UserID, Username: c.Username}, CreatedAt: now, UpdatedAt: now, SyncedAt: now}
+	for _, pid := range in.ParticipantIDs {
+		t.Participants = append(t.Participants, UserSummary{ID: pid})
+	}
+	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
+		if err := tx.CreateTicket(ctx, &t, TicketKeyPrefix); err != nil {
+			return AuditEvent{}, err
+		}
+		if idemKey != "" {
+			if err := tx.CompleteIdempotencyKey(ctx, c.Subject, idemKey, t.ID); err != nil {
+				return AuditEvent{}, err
+			}
+		}
+		e := s.event(ctx, "ticket.created", "ticket", t.ID, map[string]AuditChange{
+			"key": {After: t.Key}, "summary": {After: t.Summary}, "priority": {After: t.Priority}})
+		e.ResourceID = t.Key
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetTicketByID(ctx, t.ID)
+}
+
+// GetTicket returns a visible ticket with its first comments.
+func (s *Service) GetTicket(ctx context.Context, key string) (*TicketDetail, error) {
+	_, _, scope, err := s.ticketCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.store.GetTicket(ctx, scope, key)
+	if err != nil {
+		return nil, err
+	}
+	comments, err := s.comments(ctx, t.ID, scope, PageRequest{})
+	if err != nil {
+		return nil, err
+	}
+	return &TicketDetail{Ticket: *t, Comments: comments}, nil
+}
+
+// ListTickets lists the tickets the caller may see, optionally of one visible project.
+func (s *Service) ListTickets(ctx context.Context, projectID *uuid.UUID, req TicketListRequest) (Page[Ticket], error) {
+	c, _, scope, err := s.ticketCaller(ctx)
+	if err != nil {
+		return Page[Ticket]{}, err
+	}
+	if projectID != nil {
+		if _, err := s.GetProject(ctx, *projectID); err != nil {
+			return Page[Ticket]{}, err
+		}
+	}
+	params, limit, err := req.listParams()
+	if err != nil {
+		return Page[Ticket]{}, err
+	}
+	f := TicketFilter{Limit: params.Limit, After: params.After, ByUpdated: req.ByUpdated, ProjectID: projectID,
+		StatusCategory: req.StatusCategory, TypeID: req.TypeID, Priority: req.Priority, Text: req.Query}
+	switch req.Reporter {
+	case "":
+	case "me":
+		f.ReporterID = &c.UserID
+	default:
+		id, err := uuid.Parse(req.Reporter)
+		if err != nil {
+			return Page[Ticket]{}, FieldErrorf(Invalid, "reporter", "reporter must be a user id or me")
+		}
+		f.ReporterID = &id
+	}
+	rows, err := s.store.ListTickets(ctx, scope, f)
+	if err != nil {
+		return Page[Ticket]{}, err
+	}
+	return pageOf(rows, limit, func(t Ticket) Key {
+		at := t.CreatedAt
+		if req.ByUpdated {
+			at = t.UpdatedAt
+		}
+		return Key{Name: at.UTC().Format(time.RFC3339Nano), ID: t.ID}
+	}), nil
+}
+
+// SetTicketStatus changes a visible ticket's status: staff freely; customers and partners may
+// close a ticket and reopen a resolved or closed one.
+func (s *Service) SetTicketStatus(ctx context.Context, key, status string) (*Ticket, error) {
+	_, perm, scope, err := s.ticketCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(TicketStatuses, status) {
+		return nil, FieldErrorf(Invalid, "status", "unknown status %q", status)
+	}
+	t, err := s.store.GetTicket(ctx, scope, key)
+	if err != nil {
+		return nil, err
+	}
+	var out *Ticket
+	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
+		var from string
+		u, err := tx.UpdateTicket(ctx, key, func(t *Ticket) error {
+			from = t.Status
+			if t.Status == status {
+				return errNothingToRecord
+			}
+			reopen := status == TicketOpen && StatusCategoryOf(t.Status) == "done"
+			if !perm.WorkTickets && status != TicketClosed && !reopen {
+				return Errorf(Forbidden, "you may close a ticket or reopen a resolved one; other changes are up to support")
+			}
+			now := s.now().UTC()
+			t.Status, t.StatusCategory, t.UpdatedAt, t.SyncedAt = status, StatusCategoryOf(status), now, now
+			return nil
+		})
+		if err != nil {
+			return AuditEvent{}, err
+		}
+		out = u
+		e := s.event(ctx, "ticket.status_changed", "ticket", t.ID, map[string]AuditChange{"status": {Before: from, After: status}})
+		e.ResourceID = key
+		return e, nil
+	})
+	if err == errNothingToRecord {
+		return t, nil
+	}
+	return out, err
+}
+
+// AddTicketComment comments on a visible ticket; internal comments are for staff only.
+func (s *Service) AddTicketComment(ctx context.Context, key, body string, internal bool) (*TicketComment, error) {
+	c, perm, scope, err := s.ticketCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.store.GetTicket(ctx, scope, key)
+	if err != nil {
+		return nil, err
+	}
+	if internal && !perm.WorkTickets {
+		return nil, FieldErrorf(Forbidden, "internal", "only support staff write internal comments")
+	}
+	if strings.TrimSpace(body) == "" {
+		return nil, FieldErrorf(Invalid, "body", "body is required")
+	}
+	if len([]rune(body)) > 32000 {
+		return nil, FieldErrorf(Invalid, "body", "body must be at most 32000 characters")
+	}
+	cm := TicketComment{TicketID: t.ID, Author: UserSummary{ID: c.UserID, Username: c.Username}, Body: body,
+		Internal: internal, CreatedAt: s.now().UTC()}
+	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
+		if err := tx.AddTicketComment(ctx, &cm); err != nil {
+			return AuditEvent{}, err
+		}
+		e := s.event(ctx, "ticket.commented", "ticket", t.ID, map[string]AuditChange{"internal": {After: internal}})
+		e.ResourceID = key
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cm, nil
+}
+
+// ListTicketComments lists a visible ticket's comments, oldest first.
+func (s *Service) ListTicketComments(ctx context.Context, key string, req PageRequest) (Page[TicketComment], error) {
+	_, _, scope, err := s.ticketCaller(ctx)
+	if err != nil {
+		return Page[TicketComment]{}, err
+	}
+	t, err := s.store.GetTicket(ctx, scope, key)
+	if err != nil {
+		return Page[TicketComment]{}, err
+	}
+	return s.comments(ctx, t.ID, scope, req)
+}
+
+func (s *Service) comments(ctx context.Context, ticketID uuid.UUID, scope TicketScope, req PageRequest) (Page[TicketComment], error) {
+	params, limit, err := req.listParams()
+	if err != nil {
+		return Page[TicketComment]{}, err
+	}
+	rows, err := s.store.ListTicketComments(ctx, ticketID, scope.InternalComments, params)
+	if err != nil {
+		return Page[TicketComment]{}, err
+	}
+	return pageOf(rows, limit, func(c TicketComment) Key {
+		return Key{Name: c.CreatedAt.UTC().Format(time.RFC3339Nano), ID: c.ID}
+	}), nil
+}
