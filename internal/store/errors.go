@@ -22,6 +22,9 @@ type op struct {
 	values map[string]string
 	// foreignKey says what a foreign key violation means here; nil makes it internal.
 	foreignKey func() error
+	// foreignKeyNamed, when set, is used instead of foreignKey and gets the violated
+	// constraint's name: PostgreSQL reports it, SQLite does not (the name is then empty).
+	foreignKeyNamed func(constraint string) error
 }
 
 // uniqueKey maps a unique constraint to the API field it protects. names lists how PostgreSQL
@@ -39,6 +42,28 @@ var uniqueKeys = []uniqueKey{
 	{[]string{"users_username_key"}, "username", "username"},
 	{[]string{"accounts_username_key", "accounts.username"}, "username", "username"},
 	{[]string{"accounts_email_key", "accounts.email"}, "email", "email"},
+	{[]string{"product_versions_name_key", "product_versions.name"}, "name", "name"},
+	{[]string{"subscription_levels_name_key", "subscription_levels.name"}, "name", "name"},
+	{[]string{"ticket_types_name_key", "ticket_types.name"}, "name", "name"},
+}
+
+// exclusions maps an exclusion constraint (PostgreSQL) or the message of the trigger that
+// stands in for it (SQLite) to the Conflict it means.
+var exclusions = map[string]string{
+	"subscriptions_no_overlap": "the project already has an active subscription in that period",
+}
+
+// checks maps a check constraint to the API field whose value it rejects: Invalid. Checks not
+// listed here guard values the store itself computes, so their violation is internal.
+var checks = map[string]string{
+	"subscriptions_length_months_check": "lengthMonths",
+	"subscriptions_dates_check":         "endDate",
+	"subscriptions_status_check":        "status",
+	"product_versions_dates_check":      "endDate",
+	"product_versions_start_date_check": "startDate",
+	"product_versions_end_date_check":   "endDate",
+	"subscriptions_start_date_check":    "startDate",
+	"subscriptions_end_date_check":      "endDate",
 }
 
 // violation classifies a database error.
@@ -50,6 +75,8 @@ const (
 	foreignKeyViolation
 	busy
 	invalidText
+	exclusionViolation
+	checkViolation
 )
 
 // translate turns a database error into a *portal.Error: the one place where driver and GORM
@@ -79,8 +106,21 @@ func translate(err error, o op) error {
 		}
 		return &portal.Error{Kind: portal.Conflict, Message: "the record already exists", Cause: err}
 	case foreignKeyViolation:
+		if o.foreignKeyNamed != nil {
+			return o.foreignKeyNamed(name)
+		}
 		if o.foreignKey != nil {
 			return o.foreignKey()
+		}
+	case exclusionViolation:
+		if msg, ok := exclusions[name]; ok {
+			return &portal.Error{Kind: portal.Conflict, Message: msg, Cause: err}
+		}
+	case checkViolation:
+		if field, ok := checks[name]; ok {
+			e := portal.FieldErrorf(portal.Invalid, field, "%s is out of range", field)
+			e.Cause = err
+			return e
 		}
 	case busy:
 		return &portal.Error{Kind: portal.Unavailable, Message: "the database is busy; try again", Cause: err}
@@ -101,6 +141,10 @@ func classify(err error) (violation, string) {
 			return uniqueViolation, pgErr.ConstraintName
 		case "23503":
 			return foreignKeyViolation, pgErr.ConstraintName
+		case "23P01":
+			return exclusionViolation, pgErr.ConstraintName
+		case "23514":
+			return checkViolation, pgErr.ConstraintName
 		case "55P03", "40001", "40P01": // lock_not_available, serialization_failure, deadlock
 			return busy, ""
 		case "22021", "22P05": // a NUL byte or invalid UTF-8 in a value (name, query, cursor)
@@ -113,11 +157,17 @@ func classify(err error) (violation, string) {
 		const (
 			sqliteBusy             = 5
 			sqliteLocked           = 6
+			sqliteConstraintCheck  = 275
 			sqliteConstraintFK     = 787
 			sqliteConstraintPK     = 1555
 			sqliteConstraintUnique = 2067
 		)
+		if name, ok := exclusionIn(liteErr.Error()); ok {
+			return exclusionViolation, name
+		}
 		switch code := liteErr.Code(); {
+		case code == sqliteConstraintCheck:
+			return checkViolation, sqliteConstraintName(liteErr.Error())
 		case code == sqliteConstraintUnique || code == sqliteConstraintPK:
 			return uniqueViolation, sqliteConstraintName(liteErr.Error())
 		case code == sqliteConstraintFK || strings.Contains(liteErr.Error(), "FOREIGN KEY constraint failed"):
@@ -130,6 +180,9 @@ func classify(err error) (violation, string) {
 	}
 	// A driver that lost its type on the way: fall back to SQLite's message text.
 	msg := err.Error()
+	if name, ok := exclusionIn(msg); ok {
+		return exclusionViolation, name
+	}
 	switch {
 	case strings.Contains(msg, "UNIQUE constraint failed: "):
 		return uniqueViolation, sqliteConstraintName(msg)
@@ -137,6 +190,16 @@ func classify(err error) (violation, string) {
 		return foreignKeyViolation, ""
 	}
 	return otherError, ""
+}
+
+// exclusionIn finds the name of an exclusion in the message of a SQLite trigger's RAISE.
+func exclusionIn(msg string) (string, bool) {
+	for name := range exclusions {
+		if strings.Contains(msg, name) {
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // sqliteConstraintName extracts "customers.customer_number" or "users_username_key" from a

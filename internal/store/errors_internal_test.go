@@ -52,6 +52,11 @@ func TestTranslate(t *testing.T) {
 		{"pg other", &pgconn.PgError{Code: "42P01"}, portal.Internal, ""},
 		{"sqlite text unique", errors.New("UNIQUE constraint failed: customers.customer_number"), portal.Conflict, "customerNumber"},
 		{"sqlite text foreign key", errors.New("FOREIGN KEY constraint failed"), portal.Conflict, ""},
+		{"pg exclusion", &pgconn.PgError{Code: "23P01", ConstraintName: "subscriptions_no_overlap"}, portal.Conflict, ""},
+		{"pg unknown exclusion", &pgconn.PgError{Code: "23P01", ConstraintName: "other_excl"}, portal.Internal, ""},
+		{"pg check", &pgconn.PgError{Code: "23514", ConstraintName: "subscriptions_length_months_check"}, portal.Invalid, "lengthMonths"},
+		{"pg unknown check", &pgconn.PgError{Code: "23514", ConstraintName: "projects_jsm_organization_id_check"}, portal.Internal, ""},
+		{"sqlite text overlap", errors.New("subscriptions_no_overlap (1811)"), portal.Conflict, ""},
 		{"domain error passes", portal.Errorf(portal.PreconditionFailed, "x"), portal.PreconditionFailed, ""},
 		{"other", errors.New("boom"), portal.Internal, ""},
 	} {
@@ -68,6 +73,19 @@ func TestTranslate(t *testing.T) {
 				t.Fatalf("message = %q", pe.Message)
 			}
 		})
+	}
+	// A named foreign key reaches foreignKeyNamed with its name (empty from SQLite).
+	var gotName string
+	named := op{context: "test", foreignKeyNamed: func(name string) error {
+		gotName = name
+		return portal.FieldErrorf(portal.Invalid, "levelId", "no such level")
+	}}
+	err := translate(&pgconn.PgError{Code: "23503", ConstraintName: "subscriptions_level_id_fkey"}, named)
+	if !portal.IsKind(err, portal.Invalid) || gotName != "subscriptions_level_id_fkey" {
+		t.Fatalf("translate of a named foreign key = %v with name %q", err, gotName)
+	}
+	if err := translate(errors.New("FOREIGN KEY constraint failed"), named); !portal.IsKind(err, portal.Invalid) || gotName != "" {
+		t.Fatalf("translate of an unnamed foreign key = %v with name %q", err, gotName)
 	}
 	if translate(nil, o) != nil {
 		t.Fatal("translate(nil) != nil")

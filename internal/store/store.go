@@ -41,7 +41,8 @@ type Config struct {
 	MaxOpenConns int
 	// QueryHook, when set, is called once after every SQL statement GORM executes, with the
 	// statement's SQL (placeholders, not values). Benchmarks count queries with it. BEGIN and
-	// COMMIT of the store's transactions and the migrations run at Open are not reported.
+	// COMMIT of the store's transactions and the migrations run at Open are not reported; the
+	// SAVEPOINTs of transactions nested in InTx are.
 	QueryHook func(sql string)
 	// Now is the clock for created_at and updated_at; default time.Now.
 	Now func() time.Time
