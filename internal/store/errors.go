@@ -45,6 +45,7 @@ var uniqueKeys = []uniqueKey{
 	{[]string{"product_versions_name_key", "product_versions.name"}, "name", "name"},
 	{[]string{"subscription_levels_name_key", "subscription_levels.name"}, "name", "name"},
 	{[]string{"ticket_types_name_key", "ticket_types.name"}, "name", "name"},
+	{[]string{"tickets_key_key", "tickets.key"}, "key", "ticket key"},
 }
 
 // exclusions maps an exclusion constraint (PostgreSQL) or the message of the trigger that
@@ -64,6 +65,7 @@ var checks = map[string]string{
 	"product_versions_end_date_check":   "endDate",
 	"subscriptions_start_date_check":    "startDate",
 	"subscriptions_end_date_check":      "endDate",
+	"projects_ticket_visibility_check":  "ticketVisibility",
 }
 
 // violation classifies a database error.

@@ -58,7 +58,7 @@ func newUser(t *testing.T, db *store.DB, username string) portal.User {
 
 func assign(t *testing.T, db *store.DB, projectID, userID uuid.UUID) {
 	t.Helper()
-	if _, err := db.AssignUser(t.Context(), projectID, userID); err != nil {
+	if _, err := db.AssignUser(t.Context(), projectID, userID, false); err != nil {
 		t.Fatalf("AssignUser: %v", err)
 	}
 }

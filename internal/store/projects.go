@@ -112,7 +112,8 @@ func (db *DB) UpdateProject(ctx context.Context, id uuid.UUID, fn func(*portal.P
 			"jsm_organization_id": next.JSMOrganizationID,
 			"contact_name":        next.ContactName, "contact_phone": next.ContactPhone,
 			"contact_email": next.ContactEmail, "notes": next.Notes,
-			"version": next.Version, "updated_at": next.UpdatedAt,
+			"ticket_visibility": next.TicketVisibility,
+			"version":           next.Version, "updated_at": next.UpdatedAt,
 		})
 		if res.Error != nil {
 			return translate(res.Error, projectOp("update project", &p))
@@ -147,29 +148,62 @@ func (db *DB) DeleteProject(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// AssignUser assigns a user to a project; created is false when it already was.
-func (db *DB) AssignUser(ctx context.Context, projectID, userID uuid.UUID) (bool, error) {
-	res := db.gorm.WithContext(ctx).Exec(`INSERT INTO project_users (project_id, user_id, project_name, created_at)
-		SELECT id, ?, name, ? FROM projects WHERE id = ?
-		ON CONFLICT (project_id, user_id) DO NOTHING`, userID, db.clock(), projectID)
-	if res.Error != nil {
-		return false, translate(res.Error, op{context: "assign user", foreignKey: func() error {
+// AssignUser assigns a user to a project, or changes the assignment's seesAllTickets
+// override, and says which it did. It is one upsert that writes only on a change: the
+// PostgreSQL row tells an insert from an update by xmax; on SQLite, whose writers take turns
+// (transactions begin IMMEDIATE), a read of the assignment in the same transaction does.
+func (db *DB) AssignUser(ctx context.Context, projectID, userID uuid.UUID, seesAllTickets bool) (portal.AssignResult, error) {
+	const upsert = `INSERT INTO project_users (project_id, user_id, project_name, sees_all_tickets, created_at)
+		SELECT id, ?, name, ?, ? FROM projects WHERE id = ?
+		ON CONFLICT (project_id, user_id) DO UPDATE SET sees_all_tickets = excluded.sees_all_tickets
+		WHERE project_users.sees_all_tickets <> excluded.sees_all_tickets`
+	args := []any{userID, seesAllTickets, db.clock(), projectID}
+	var (
+		written bool // a row was inserted or updated
+		existed bool // the assignment existed before
+	)
+	var err error
+	if db.dialect == Postgres {
+		var rows []struct {
+			Inserted bool `gorm:"column:inserted"`
+		}
+		err = db.gorm.WithContext(ctx).Raw(upsert+" RETURNING (xmax = 0) AS inserted", args...).Scan(&rows).Error
+		if err == nil && len(rows) == 1 {
+			written, existed = true, !rows[0].Inserted
+		}
+	} else {
+		err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var n int64
+			if err := tx.Model(&projectUserRow{}).Where("project_id = ? AND user_id = ?", projectID, userID).
+				Count(&n).Error; err != nil {
+				return err
+			}
+			res := tx.Exec(upsert, args...)
+			existed, written = n > 0, res.RowsAffected == 1
+			return res.Error
+		})
+	}
+	if err != nil {
+		return portal.AssignUnchanged, translate(err, op{context: "assign user", foreignKey: func() error {
 			return db.missing(ctx, "users", "user not found", projectID, userID)
 		}})
 	}
-	if res.RowsAffected == 1 {
-		return true, nil
+	switch {
+	case written && existed:
+		return portal.AssignUpdated, nil
+	case written:
+		return portal.AssignCreated, nil
 	}
-	// Nothing inserted: either the assignment exists, or the project does not.
+	// Nothing written: either the assignment is unchanged, or the project does not exist.
 	var n int64
 	if err := db.gorm.WithContext(ctx).Model(&projectUserRow{}).
 		Where("project_id = ? AND user_id = ?", projectID, userID).Count(&n).Error; err != nil {
-		return false, translate(err, op{context: "assign user"})
+		return portal.AssignUnchanged, translate(err, op{context: "assign user"})
 	}
 	if n == 0 {
-		return false, portal.Errorf(portal.NotFound, "project not found")
+		return portal.AssignUnchanged, portal.Errorf(portal.NotFound, "project not found")
 	}
-	return false, nil
+	return portal.AssignUnchanged, nil
 }
 
 // UnassignUser removes a user from a project.
@@ -185,14 +219,25 @@ func (db *DB) UnassignUser(ctx context.Context, projectID, userID uuid.UUID) err
 	return nil
 }
 
-// ListProjectUsers returns one page of a project's users ordered by (username, id); Query
-// matches the username or the email.
+// projectUserView is a user with their assignment's override, as ListProjectUsers reads it.
+type projectUserView struct {
+	User           userRow `gorm:"embedded"`
+	SeesAllTickets bool    `gorm:"column:sees_all_tickets"`
+}
+
+// projectUserColumns selects a projectUserView from "users JOIN project_users pu".
+const projectUserColumns = "users.id, users.subject, users.username, users.email, users.first_name, " +
+	"users.last_name, users.roles, users.enabled, users.pending, users.created_at, users.updated_at, " +
+	"pu.sees_all_tickets"
+
+// ListProjectUsers returns one page of a project's users ordered by (username, id), with
+// their assignment's SeesAllTickets; Query matches the username or the email.
 func (db *DB) ListProjectUsers(ctx context.Context, projectID uuid.UUID, p portal.ListParams) ([]portal.User, error) {
 	if err := checkLimit(p); err != nil {
 		return nil, err
 	}
-	var rows []userRow
-	err := db.gorm.WithContext(ctx).Model(&userRow{}).
+	var rows []projectUserView
+	err := db.gorm.WithContext(ctx).Table("users").Select(projectUserColumns).
 		Joins("JOIN project_users pu ON pu.user_id = users.id").
 		Where("pu.project_id = ?", projectID).
 		Scopes(keyset(p, "users.username", "users.id", "users.username", "users.email")).
@@ -200,7 +245,12 @@ func (db *DB) ListProjectUsers(ctx context.Context, projectID uuid.UUID, p porta
 	if err != nil {
 		return nil, translate(err, op{context: "list project users"})
 	}
-	return userEntities(rows), nil
+	out := make([]portal.User, len(rows))
+	for i := range rows {
+		out[i] = rows[i].User.entity()
+		out[i].SeesAllTickets = rows[i].SeesAllTickets
+	}
+	return out, nil
 }
 
 // LinkPartner links a partner to a project; created is false when it already was.

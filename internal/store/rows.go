@@ -84,6 +84,7 @@ type projectRow struct {
 	ContactPhone      string    `gorm:"column:contact_phone"`
 	ContactEmail      string    `gorm:"column:contact_email"`
 	Notes             string    `gorm:"column:notes"`
+	TicketVisibility  string    `gorm:"column:ticket_visibility"`
 	Version           int64     `gorm:"column:version"`
 	CreatedAt         time.Time `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt         time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
@@ -96,8 +97,17 @@ func projectFrom(p *portal.Project) projectRow {
 		ID: p.ID, CustomerID: p.CustomerID, Name: p.Name, Description: p.Description,
 		JSMOrganizationID: nullable(p.JSMOrganizationID), ContactName: p.ContactName,
 		ContactPhone: p.ContactPhone, ContactEmail: p.ContactEmail, Notes: deref(p.Notes),
-		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		TicketVisibility: ticketVisibility(p.TicketVisibility),
+		Version:          p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
+}
+
+// ticketVisibility stores an unset visibility as the default, "project".
+func ticketVisibility(v string) string {
+	if v == "" {
+		return portal.VisibilityProject
+	}
+	return v
 }
 
 func (r *projectRow) entity() portal.Project {
@@ -106,7 +116,8 @@ func (r *projectRow) entity() portal.Project {
 		ID: r.ID, CustomerID: r.CustomerID, Name: r.Name, Description: r.Description,
 		JSMOrganizationID: deref(r.JSMOrganizationID), ContactName: r.ContactName,
 		ContactPhone: r.ContactPhone, ContactEmail: r.ContactEmail, Notes: &notes,
-		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		TicketVisibility: r.TicketVisibility,
+		Version:          r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
 
@@ -143,8 +154,10 @@ type projectUserRow struct {
 	ProjectID uuid.UUID `gorm:"column:project_id;primaryKey"`
 	UserID    uuid.UUID `gorm:"column:user_id;primaryKey"`
 	// ProjectName mirrors projects.name for the user-scoped list index.
-	ProjectName string    `gorm:"column:project_name"`
-	CreatedAt   time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	ProjectName string `gorm:"column:project_name"`
+	// SeesAllTickets overrides a project ticket visibility of "own" for this user.
+	SeesAllTickets bool      `gorm:"column:sees_all_tickets"`
+	CreatedAt      time.Time `gorm:"column:created_at;autoCreateTime:false"`
 }
 
 func (projectUserRow) TableName() string { return "project_users" }

@@ -292,8 +292,8 @@ func TestNotFound(t *testing.T) {
 			{"get user by username", func() error { _, err := db.GetUserByUsername(ctx, "nobody"); return err }, portal.NotFound, "", "user not found"},
 			{"get account by username", func() error { _, err := db.GetAccountByUsername(ctx, "nobody"); return err }, portal.NotFound, "", "account not found"},
 			{"get account by subject", func() error { _, err := db.GetAccountBySubject(ctx, "nobody"); return err }, portal.NotFound, "", "account not found"},
-			{"assign to missing project", func() error { _, err := db.AssignUser(ctx, missing, user.ID); return err }, portal.NotFound, "", "project not found"},
-			{"assign missing user", func() error { _, err := db.AssignUser(ctx, project.ID, missing); return err }, portal.NotFound, "", "user not found"},
+			{"assign to missing project", func() error { _, err := db.AssignUser(ctx, missing, user.ID, false); return err }, portal.NotFound, "", "project not found"},
+			{"assign missing user", func() error { _, err := db.AssignUser(ctx, project.ID, missing, false); return err }, portal.NotFound, "", "user not found"},
 			{"unassign", func() error { return db.UnassignUser(ctx, project.ID, user.ID) }, portal.NotFound, "", "user is not assigned to this project"},
 			{"link to missing project", func() error { _, err := db.LinkPartner(ctx, missing, partner.ID); return err }, portal.NotFound, "", "project not found"},
 			{"link missing partner", func() error { _, err := db.LinkPartner(ctx, project.ID, missing); return err }, portal.NotFound, "", "partner not found"},
@@ -509,11 +509,15 @@ func TestAssignAndLinkAreIdempotent(t *testing.T) {
 		partner := newPartner(t, db, "Partner", "P-1")
 
 		for i, want := range []bool{true, false, false} {
-			created, err := db.AssignUser(ctx, project.ID, user.ID)
-			if err != nil || created != want {
-				t.Fatalf("AssignUser #%d = %v, %v; want %v", i+1, created, err, want)
+			wantAssign := portal.AssignUnchanged
+			if want {
+				wantAssign = portal.AssignCreated
 			}
-			created, err = db.LinkPartner(ctx, project.ID, partner.ID)
+			result, err := db.AssignUser(ctx, project.ID, user.ID, false)
+			if err != nil || result != wantAssign {
+				t.Fatalf("AssignUser #%d = %v, %v; want %v", i+1, result, err, wantAssign)
+			}
+			created, err := db.LinkPartner(ctx, project.ID, partner.ID)
 			if err != nil || created != want {
 				t.Fatalf("LinkPartner #%d = %v, %v; want %v", i+1, created, err, want)
 			}
@@ -541,8 +545,8 @@ func TestAssignAndLinkAreIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkErr(t, db.UnlinkPartner(ctx, project.ID, partner.ID), portal.NotFound, "")
-		if created, err := db.AssignUser(ctx, project.ID, user.ID); err != nil || !created {
-			t.Fatalf("AssignUser after unassign = %v, %v; want true", created, err)
+		if result, err := db.AssignUser(ctx, project.ID, user.ID, false); err != nil || result != portal.AssignCreated {
+			t.Fatalf("AssignUser after unassign = %v, %v; want created", result, err)
 		}
 	})
 }
