@@ -106,8 +106,8 @@ func TestTicketLifecycle(t *testing.T) {
 			len(created["participants"].([]any)) != 1 || created["stale"] != false {
 			t.Fatalf("created ticket: %v", created)
 		}
-		// Participants must be users of the project (support is not assigned to it).
-		s.must(400, "customer", "POST", "/api/v1/projects/"+own+"/tickets", map[string]any{"typeId": tt, "summary": "x", "participantIds": []string{users["support"]}})
+		// Participants must be users of the project (customer2 is not assigned to it).
+		s.must(400, "customer", "POST", "/api/v1/projects/"+own+"/tickets", map[string]any{"typeId": tt, "summary": "x", "participantIds": []string{s.meID("customer2")}})
 		s.must(201, "customer", "POST", "/api/v1/tickets/"+key+"/comments", map[string]any{"body": "Since 9am."})
 		s.must(201, "support", "POST", "/api/v1/tickets/"+key+"/comments", map[string]any{"body": "Customer is on the old client.", "internal": true})
 		s.must(201, "support", "POST", "/api/v1/tickets/"+key+"/comments", map[string]any{"body": "Please update your client."})

@@ -198,6 +198,7 @@ func (s *Service) AssignUser(ctx context.Context, projectID uuid.UUID, ref UserR
 			"user": {After: u.Username}, "seesAllTickets": {After: ref.SeesAllTickets}}), nil
 	})
 	created := result == AssignCreated
+	u.SeesAllTickets = ref.SeesAllTickets
 	if err != nil && err != errNothingToRecord {
 		return nil, false, err
 	}
