@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"os"
 	"log/slog"
 	"strings"
 	"testing"
@@ -88,6 +89,19 @@ func TestReferenceListsEveryVariable(t *testing.T) {
 	for _, v := range Vars {
 		if !strings.Contains(b.String(), v.Name) {
 			t.Errorf("reference lacks %s", v.Name)
+		}
+	}
+}
+
+// TestReadmeListsEveryVariable keeps the README's configuration table in step with the code.
+func TestReadmeListsEveryVariable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars {
+		if !strings.Contains(string(b), "| `"+v.Name+"` |") {
+			t.Errorf("README's configuration table lacks %s", v.Name)
 		}
 	}
 }
