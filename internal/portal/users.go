@@ -399,7 +399,8 @@ func (s *Service) RedeemToken(ctx context.Context, kind TokenKind, token, passwo
 			s.log.WarnContext(ctx, "could not refresh the user after a redeemed link", "subject", subject, "error", err)
 		}
 	}
-	s.audit(ctx, "user."+string(kind)+"_redeemed", "user", subject)
+	// The link's holder acted as themselves; no token named them.
+	s.audit(WithCaller(ctx, Caller{Principal: Principal{Subject: subject}}), "user."+string(kind)+"_redeemed", "user", subject)
 	return nil
 }
 
