@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,29 +19,12 @@ import (
 // auditPages reads a whole audit list page by page, newest first, and returns the ids.
 func auditPages(t *testing.T, db *store.DB, size int, f portal.AuditFilter) []uuid.UUID {
 	t.Helper()
-	var out []uuid.UUID
-	for pages := 0; ; pages++ {
-		if pages > 100 {
-			t.Fatal("pagination does not end")
-		}
-		f.Limit = size + 1
-		rows, err := db.ListAuditEvents(t.Context(), f)
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		more := len(rows) > size
-		if more {
-			rows = rows[:size]
-		}
-		for _, e := range rows {
-			out = append(out, e.ID)
-		}
-		if !more {
-			return out
-		}
-		last := rows[len(rows)-1]
-		f.After = &portal.Key{Name: last.OccurredAt.Format(time.RFC3339Nano), ID: last.ID}
-	}
+	return pageAll(t, size, func(after *portal.Key, limit int) ([]portal.AuditEvent, error) {
+		f.Limit, f.After = limit, after
+		return db.ListAuditEvents(t.Context(), f)
+	}, func(e portal.AuditEvent) portal.Key {
+		return portal.Key{Name: e.OccurredAt.Format(time.RFC3339Nano), ID: e.ID}
+	})
 }
 
 func TestAuditEvents(t *testing.T) {
@@ -210,15 +192,7 @@ func TestAppendAuditFields(t *testing.T) {
 func TestListsAreOneStatement(t *testing.T) {
 	t.Parallel()
 	forEachConfig(t, func(t *testing.T, cfg store.Config) {
-		var (
-			mu    sync.Mutex
-			stmts []string
-		)
-		cfg.QueryHook = func(sql string) {
-			mu.Lock()
-			defer mu.Unlock()
-			stmts = append(stmts, sql)
-		}
+		rec := recordStatements(&cfg)
 		db := open(t, cfg)
 		ctx := t.Context()
 		f := newSubscriptionFixture(t, db)
@@ -236,10 +210,7 @@ func TestListsAreOneStatement(t *testing.T) {
 		}
 		p := portal.ListParams{Limit: 3, After: &portal.Key{Name: "0"}}
 		today := day(t, "2025-06-01")
-		for _, tc := range []struct {
-			name string
-			do   func() (int, error)
-		}{
+		for _, tc := range []statementCase{
 			{"ListProductVersions", func() (int, error) {
 				r, err := db.ListProductVersions(ctx, portal.CatalogueFilter{ListParams: p, Active: ptr(true)})
 				return len(r), err
@@ -280,22 +251,7 @@ func TestListsAreOneStatement(t *testing.T) {
 				return len(r), err
 			}},
 		} {
-			mu.Lock()
-			stmts = nil
-			mu.Unlock()
-			n, err := tc.do()
-			if err != nil {
-				t.Fatalf("%s: %v", tc.name, err)
-			}
-			if n == 0 {
-				t.Fatalf("%s returned no rows; the test data is wrong", tc.name)
-			}
-			mu.Lock()
-			got := stmts
-			mu.Unlock()
-			if len(got) != 1 {
-				t.Fatalf("%s ran %d statements, want 1: %q", tc.name, len(got), got)
-			}
+			assertStatements(t, rec, tc.name, 1, tc.do)
 		}
 	})
 }

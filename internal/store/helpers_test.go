@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -126,6 +127,37 @@ func walk[T any](t *testing.T, pageSize int, p portal.ListParams, list func(port
 	}
 }
 
+// pageAll reads a whole list page by page (asking one row more than it shows) and returns
+// the ids in the order read; key gives the cursor of a row.
+func pageAll[T any](t *testing.T, size int, list func(after *portal.Key, limit int) ([]T, error), key func(T) portal.Key) []uuid.UUID {
+	t.Helper()
+	var (
+		out   []uuid.UUID
+		after *portal.Key
+	)
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("pagination does not end")
+		}
+		rows, err := list(after, size+1)
+		if err != nil {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		more := len(rows) > size
+		if more {
+			rows = rows[:size]
+		}
+		for _, r := range rows {
+			out = append(out, key(r).ID)
+		}
+		if !more {
+			return out
+		}
+		k := key(rows[len(rows)-1])
+		after = &k
+	}
+}
+
 func compareKeys(a, b portal.Key) int {
 	return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID.String(), b.ID.String()))
 }
@@ -182,3 +214,59 @@ func open(t testing.TB, cfg store.Config) *store.DB {
 }
 
 func name(prefix string, i int) string { return fmt.Sprintf("%s%03d", prefix, i) }
+
+// statements records the SQL statements a store runs, for tests that count them.
+type statements struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// recordStatements sets cfg.QueryHook to record every statement the store opened with cfg runs.
+func recordStatements(cfg *store.Config) *statements {
+	s := &statements{}
+	cfg.QueryHook = func(sql string) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.list = append(s.list, sql)
+	}
+	return s
+}
+
+// Reset forgets the statements recorded so far.
+func (s *statements) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.list = nil
+}
+
+// Take returns a copy of the statements recorded since the last Reset; it keeps recording.
+func (s *statements) Take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.list)
+}
+
+// statementCase is a read for assertStatements: do returns how many rows it read.
+type statementCase struct {
+	name string
+	do   func() (int, error)
+}
+
+// assertStatements resets rec, runs do and fails unless it succeeds, returns rows (none, or
+// incomplete ones, means the test data is wrong) and runs want statements. It returns them.
+func assertStatements(t *testing.T, rec *statements, name string, want int, do func() (int, error)) []string {
+	t.Helper()
+	rec.Reset()
+	n, err := do()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if n == 0 {
+		t.Fatalf("%s returned no rows or incomplete ones; the test data is wrong", name)
+	}
+	got := rec.Take()
+	if len(got) != want {
+		t.Fatalf("%s ran %d statements, want %d: %q", name, len(got), want, got)
+	}
+	return got
+}

@@ -121,15 +121,7 @@ func TestPing(t *testing.T) {
 func TestListIsOneStatement(t *testing.T) {
 	t.Parallel()
 	forEachConfig(t, func(t *testing.T, cfg store.Config) {
-		var (
-			mu    sync.Mutex
-			stmts []string
-		)
-		cfg.QueryHook = func(sql string) {
-			mu.Lock()
-			defer mu.Unlock()
-			stmts = append(stmts, sql)
-		}
+		rec := recordStatements(&cfg)
 		db := open(t, cfg)
 		ctx := t.Context()
 		customer := newCustomer(t, db, "Acme", "C-1")
@@ -157,10 +149,7 @@ func TestListIsOneStatement(t *testing.T) {
 		}
 		p := portal.ListParams{Limit: 3, Query: "a"}
 
-		for _, tc := range []struct {
-			name string
-			do   func() (int, error)
-		}{
+		for _, tc := range []statementCase{
 			{"ListProjects", func() (int, error) { r, err := db.ListProjects(ctx, scope, filter); return len(r), err }},
 			{"ListCustomers", func() (int, error) { r, err := db.ListCustomers(ctx, scope, p); return len(r), err }},
 			{"ListPartners", func() (int, error) { r, err := db.ListPartners(ctx, scope, p); return len(r), err }},
@@ -169,22 +158,7 @@ func TestListIsOneStatement(t *testing.T) {
 			{"ListUsers", func() (int, error) { r, err := db.ListUsers(ctx, users); return len(r), err }},
 			{"GetProject", func() (int, error) { _, err := db.GetProject(ctx, scope, projects[1].ID); return 1, err }},
 		} {
-			mu.Lock()
-			stmts = nil
-			mu.Unlock()
-			n, err := tc.do()
-			if err != nil {
-				t.Fatalf("%s: %v", tc.name, err)
-			}
-			if n == 0 {
-				t.Fatalf("%s returned no rows; the test data is wrong", tc.name)
-			}
-			mu.Lock()
-			got := stmts
-			mu.Unlock()
-			if len(got) != 1 {
-				t.Fatalf("%s ran %d statements, want 1: %q", tc.name, len(got), got)
-			}
+			got := assertStatements(t, rec, tc.name, 1, tc.do)
 			if tc.name == "ListProjects" {
 				want, _ := store.ListProjectsSQL(db, scope, filter)
 				if got[0] != want {

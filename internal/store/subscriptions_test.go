@@ -240,37 +240,6 @@ func TestSubscriptionScope(t *testing.T) {
 	})
 }
 
-// pageAll reads a whole list page by page (asking one row more than it shows) and returns
-// the ids in the order read; key gives the cursor of a row.
-func pageAll(t *testing.T, size int, list func(after *portal.Key, limit int) ([]portal.Subscription, error), key func(portal.Subscription) portal.Key) []uuid.UUID {
-	t.Helper()
-	var (
-		out   []uuid.UUID
-		after *portal.Key
-	)
-	for pages := 0; ; pages++ {
-		if pages > 100 {
-			t.Fatal("pagination does not end")
-		}
-		rows, err := list(after, size+1)
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		more := len(rows) > size
-		if more {
-			rows = rows[:size]
-		}
-		for _, r := range rows {
-			out = append(out, r.ID)
-		}
-		if !more {
-			return out
-		}
-		k := key(rows[len(rows)-1])
-		after = &k
-	}
-}
-
 func idsOf(subs []portal.Subscription) []uuid.UUID {
 	out := make([]uuid.UUID, len(subs))
 	for i, s := range subs {

@@ -396,15 +396,7 @@ func compareIDs(a, b uuid.UUID) int {
 func TestTicketReadsAreOneStatement(t *testing.T) {
 	t.Parallel()
 	forEachConfig(t, func(t *testing.T, cfg store.Config) {
-		var (
-			mu    sync.Mutex
-			stmts []string
-		)
-		cfg.QueryHook = func(sql string) {
-			mu.Lock()
-			defer mu.Unlock()
-			stmts = append(stmts, sql)
-		}
+		rec := recordStatements(&cfg)
 		db := open(t, cfg)
 		ctx := t.Context()
 		project := newProject(t, db, newCustomer(t, db, "Acme", "C-1").ID, "Website")
@@ -426,10 +418,7 @@ func TestTicketReadsAreOneStatement(t *testing.T) {
 			}
 		}
 		scope := portal.TicketScope{UserID: alice.ID, Customer: true}
-		for _, tc := range []struct {
-			name string
-			do   func() (int, error)
-		}{
+		for _, tc := range []statementCase{
 			{"GetTicket", func() (int, error) {
 				tk, err := db.GetTicket(ctx, scope, "CP-3")
 				if err != nil || len(tk.Participants) != 2 || tk.TypeName == "" {
@@ -463,33 +452,16 @@ func TestTicketReadsAreOneStatement(t *testing.T) {
 				if err := db.AddTicketComment(ctx, &portal.TicketComment{TicketID: tk.ID, Body: "hi"}); err != nil {
 					return 0, err
 				}
-				mu.Lock()
-				stmts = nil
-				mu.Unlock()
+				rec.Reset()
 				r, err := db.ListTicketComments(ctx, tk.ID, false, portal.ListParams{Limit: 3})
 				return len(r), err
 			}},
 		} {
-			mu.Lock()
-			stmts = nil
-			mu.Unlock()
-			n, err := tc.do()
-			if err != nil {
-				t.Fatalf("%s: %v", tc.name, err)
-			}
-			if n == 0 {
-				t.Fatalf("%s returned no rows or incomplete ones; the test data is wrong", tc.name)
-			}
-			mu.Lock()
-			got := stmts
-			mu.Unlock()
 			want := 1
 			if tc.name == "GetTicketByID" {
 				want = 2 // GetTicket, then GetTicketByID
 			}
-			if len(got) != want {
-				t.Fatalf("%s ran %d statements, want %d: %q", tc.name, len(got), want, got)
-			}
+			assertStatements(t, rec, tc.name, want, tc.do)
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -24,15 +23,7 @@ func roles(r ...portal.Role) []portal.Role { return r }
 func TestUserWritesOnlyWhenChanged(t *testing.T) {
 	t.Parallel()
 	forEachConfig(t, func(t *testing.T, cfg store.Config) {
-		var (
-			mu    sync.Mutex
-			stmts []string
-		)
-		cfg.QueryHook = func(sql string) {
-			mu.Lock()
-			defer mu.Unlock()
-			stmts = append(stmts, sql)
-		}
+		rec := recordStatements(&cfg)
 		db := open(t, cfg)
 		ctx := t.Context()
 
@@ -86,16 +77,13 @@ func TestUserWritesOnlyWhenChanged(t *testing.T) {
 					FirstName: "ignored"})
 			}, true, func(u *portal.User) { u.Email = "a@example.com" }},
 		} {
-			mu.Lock()
-			stmts = nil
-			mu.Unlock()
+			rec.Reset()
 			got, err := tc.do()
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
-			mu.Lock()
+			stmts := rec.Take()
 			n := len(stmts)
-			mu.Unlock()
 			want := prev
 			if !tc.write {
 				if n != 1 {
