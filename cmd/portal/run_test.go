@@ -245,9 +245,23 @@ func TestEmbeddedDefault(t *testing.T) {
 	secret := link[strings.Index(link, "#token=")+len("#token="):]
 	call(t, "POST", p.url+"/api/v1/invitations/"+secret, "", map[string]any{"password": "bob-password-1"}, 204)
 	bob, _ := token(t, tokenURL, "customer-portal", "bob", "bob-password-1")
-	if me := call(t, "GET", p.url+"/api/v1/me", bob, nil, 200); me["roles"].([]any)[0] != "cp-partner" {
+	me := call(t, "GET", p.url+"/api/v1/me", bob, nil, 200)
+	if me["roles"].([]any)[0] != "cp-partner" {
 		t.Errorf("bob's roles: %v", me)
 	}
+	// Disabling bob cuts off the token he already holds, not only his next sign-in.
+	call(t, "PUT", p.url+"/api/v1/users/"+me["id"].(string)+"/enabled", admin, map[string]any{"enabled": false}, 200)
+	call(t, "GET", p.url+"/api/v1/me", bob, nil, 401)
+	res, err = http.PostForm(tokenURL, url.Values{"grant_type": {"password"}, "client_id": {"customer-portal"},
+		"username": {"bob"}, "password": {"bob-password-1"}})
+	if err != nil || res.StatusCode == 200 {
+		t.Fatalf("a disabled user signed in: %v %v", res, err)
+	}
+	res.Body.Close()
+	call(t, "PUT", p.url+"/api/v1/users/"+me["id"].(string)+"/enabled", admin, map[string]any{"enabled": true}, 200)
+	time.Sleep(1100 * time.Millisecond) // tokens carry whole seconds: the next one must be issued after the enable
+	bob, _ = token(t, tokenURL, "customer-portal", "bob", "bob-password-1")
+	call(t, "GET", p.url+"/api/v1/me", bob, nil, 200)
 
 	// Restarting on the same data directory keeps data, keys and the admin (no second bootstrap).
 	p.shutdown()

@@ -142,7 +142,15 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (portal.Principa
 		// Keycloak always sends email_verified; a token without it has not verified anything.
 		EmailVerified: claims.EmailVerified != nil && *claims.EmailVerified,
 		Roles:         v.roles(&claims),
+		IssuedAt:      issuedAt(&claims),
 	}, nil
+}
+
+func issuedAt(c *Claims) time.Time {
+	if c.IssuedAt == nil {
+		return time.Time{}
+	}
+	return c.IssuedAt.Time
 }
 
 // roles returns the portal roles among the token's client roles for this portal and its realm

@@ -2,8 +2,8 @@ package config
 
 import (
 	"bytes"
-	"os"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -39,7 +40,9 @@ type Principal struct {
 	Name     string
 	// EmailVerified is the token's email_verified claim.
 	EmailVerified bool
-	Roles         []Role // portal roles only; unknown roles are dropped by the verifier
+	// IssuedAt is the token's iat: a token issued before the user was disabled is refused.
+	IssuedAt time.Time
+	Roles    []Role // portal roles only; unknown roles are dropped by the verifier
 }
 
 // Has reports whether the principal holds role r.

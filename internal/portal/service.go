@@ -27,9 +27,9 @@ type Options struct {
 	// Identity manages users in the identity provider; without it user management answers
 	// Unavailable.
 	Identity Identity
-	// UserCacheTTL is how long a caller's user row is trusted before the next request refreshes
-	// it from the token (default 5 minutes). It only saves a write per request: the row itself
-	// lives in the database, so replicas stay stateless.
+	// UserCacheTTL is how long a caller's user row is trusted before the next request reads it
+	// again (default 1 minute). It saves a read and a write per request; it is also how long
+	// another replica may still serve a user just disabled here (this one forgets at once).
 	UserCacheTTL time.Duration
 }
 
@@ -42,7 +42,7 @@ func NewService(store Store, opts Options) *Service {
 		opts.Logger = slog.Default()
 	}
 	if opts.UserCacheTTL <= 0 {
-		opts.UserCacheTTL = 5 * time.Minute
+		opts.UserCacheTTL = time.Minute
 	}
 	return &Service{store: store, identity: opts.Identity, now: opts.Now, log: opts.Logger,
 		users: &userCache{ttl: opts.UserCacheTTL, max: 10000, m: map[string]cachedUser{}}}
@@ -65,6 +65,14 @@ func (s *Service) Authenticate(ctx context.Context, p Principal) (Caller, error)
 	fingerprint := p.Email + "\x00" + rolesKey(p.Roles)
 	if id, ok := s.users.get(p.Subject, username, fingerprint, now); ok {
 		return Caller{Principal: p, UserID: id}, nil
+	}
+	// A token outlives the disabling of its user by up to its lifetime: refuse tokens issued
+	// before the portal recorded the user as disabled. A token issued later means the identity
+	// provider let the user sign in again (re-enabled there), which the upsert records.
+	if u, err := s.store.GetUserBySubject(ctx, p.Subject); err == nil && !u.Enabled && !p.IssuedAt.After(u.UpdatedAt) {
+		return Caller{}, Errorf(Unauthenticated, "this account is disabled")
+	} else if err != nil && !IsKind(err, NotFound) {
+		return Caller{}, err
 	}
 	u, err := s.store.UpsertUser(ctx, User{Subject: p.Subject, Username: username, Email: p.Email,
 		Roles: p.Roles, Enabled: true})

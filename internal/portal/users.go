@@ -338,6 +338,7 @@ func (s *Service) SetUserEnabled(ctx context.Context, id uuid.UUID, enabled bool
 	if err := s.identity.SetEnabled(ctx, u.Subject, enabled); err != nil {
 		return nil, err
 	}
+	s.users.forget(u.Subject)
 	action := "user.disabled"
 	if enabled {
 		action = "user.enabled"
