@@ -33,7 +33,9 @@ type ProblemField struct {
 	Message string `json:"message"`
 }
 
-const problemTypeBase = "https://customer-portal.dev/problems/"
+// problemTypeBase prefixes problem types: a URN, so that no client is sent to a host the
+// project does not control.
+const problemTypeBase = "urn:customer-portal:problem:"
 
 // kindStatus is the one table from domain error kinds to HTTP.
 var kindStatus = map[portal.Kind]struct {

@@ -17,11 +17,15 @@ func checkProblem(t testing.TB, r response, status int) map[string]any {
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatalf("problem is not JSON: %s", r.body)
 	}
-	if int(p["status"].(float64)) != status || p["title"] == "" || !strings.HasPrefix(p["type"].(string), "https://") {
+	if int(p["status"].(float64)) != status || p["title"] == "" || !strings.HasPrefix(p["type"].(string), "urn:customer-portal:problem:") {
 		t.Errorf("problem = %s, want status %d with type and title", r.body, status)
 	}
-	if strings.Contains(string(r.body), "sql") || strings.Contains(string(r.body), "gorm") {
-		t.Errorf("problem leaks internals: %s", r.body)
+	// The request id is random text; everything else must be free of internals.
+	text := strings.ToLower(fmt.Sprint(p["detail"], p["title"], p["errors"]))
+	for _, leak := range []string{"sql", "gorm", "pq:", "panic", "goroutine"} {
+		if strings.Contains(text, leak) {
+			t.Errorf("problem leaks internals (%q): %s", leak, r.body)
+		}
 	}
 	return p
 }
