@@ -3,8 +3,11 @@ package keycloaktest
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/customer-portal/portal/internal/contracttest"
 )
 
 // route is one endpoint of the server. Path templates use Keycloak's OpenAPI names for their
@@ -24,25 +27,7 @@ type params map[string]string
 
 // match reports whether path fits the template, and its parameters.
 func (rt route) match(path string) (params, bool) {
-	want := strings.Split(strings.TrimPrefix(rt.path, "/"), "/")
-	got := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if len(want) != len(got) {
-		return nil, false
-	}
-	p := params{}
-	for i, w := range want {
-		if name, ok := strings.CutPrefix(w, "{"); ok && strings.HasSuffix(name, "}") {
-			if got[i] == "" {
-				return nil, false
-			}
-			p[strings.TrimSuffix(name, "}")] = got[i]
-			continue
-		}
-		if w != got[i] {
-			return nil, false
-		}
-	}
-	return p, true
+	return contracttest.MatchTemplate(rt.path, path)
 }
 
 // ServeHTTP answers a request after the artificial latency (SetLatency). An /admin request is
@@ -63,7 +48,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.URL.Path == "/admin" || strings.HasPrefix(r.URL.Path, "/admin/") {
-		s.checkAdmin(w, r, s.serveAdmin)
+		s.contract.Serve(w, r, s.serveAdmin)
 		return
 	}
 	s.dispatch(w, r, nil)
@@ -115,6 +100,11 @@ type errorBody struct {
 	Error       string `json:"error,omitempty"`
 	Description string `json:"error_description,omitempty"`
 	Message     string `json:"errorMessage,omitempty"`
+}
+
+// statusText is the text Keycloak's error handler puts after "HTTP <code>".
+func statusText(status int) string {
+	return "HTTP " + strconv.Itoa(status) + " " + strings.TrimSpace(http.StatusText(status))
 }
 
 func writeError(w http.ResponseWriter, status int, body errorBody) {

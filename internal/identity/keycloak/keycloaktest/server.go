@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/customer-portal/portal/internal/contracttest"
 	"github.com/google/uuid"
 )
 
@@ -114,9 +115,8 @@ type Server struct {
 	realm    string
 	srv      *httptest.Server
 	now      func() time.Time
-	routes   []route     // fixed once New returns
-	contract *contract   // validates /admin responses; nil when the spec is unavailable
-	problems *problemLog // what the contract found, reported when the test ends
+	routes   []route               // fixed once New returns
+	contract *contracttest.Checker // validates /admin responses; nil when the spec is unavailable
 
 	mu       sync.Mutex
 	clients  map[string]*Client  // by client id
@@ -167,18 +167,15 @@ func New(tb testing.TB, realm string) *Server {
 		keys:     []*signingKey{newSigningKey(realm)},
 		enc:      sharedEncryptionKey(),
 		hmac:     newHMACKey(),
-		problems: &problemLog{},
 	}
 	s.routes = slices.Concat(s.oidcRoutes(), s.adminRoutes())
 	s.addBuiltinClients()
-	if c, err := loadContract(); err != nil {
+	// The contract reports when the test ends, after the server has closed (see NewChecker).
+	if spec, err := loadAdminSpec(); err != nil {
 		tb.Logf("keycloaktest: admin responses are not checked against Keycloak's OpenAPI document: %v", err)
 	} else {
-		s.contract = c
+		s.contract = newContract(tb, spec)
 	}
-	// Cleanups run last-in first-out: the report comes after the server has finished every
-	// request, so it sees every response.
-	tb.Cleanup(func() { s.problems.report(tb) })
 	s.srv = httptest.NewServer(s)
 	tb.Cleanup(s.srv.Close)
 	return s

@@ -1,64 +1,47 @@
 package jiratest
 
 import (
-	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/customer-portal/portal/internal/contracttest"
 )
 
-// loadSpecs is the two API documents, failing the test when they cannot be loaded: this
+// mustLoadSpecs is the two API documents, failing the test when they cannot be loaded: this
 // package's own tests always check their routes against them.
-func loadSpecs(t *testing.T) *contract {
+func mustLoadSpecs(t *testing.T) (jsm, platform *contracttest.Spec) {
 	t.Helper()
-	c, err := loadContract()
+	jsm, platform, err := loadSpecs()
 	if err != nil {
 		t.Fatalf("load Jira specs: %v", err)
 	}
-	return c
+	return jsm, platform
 }
 
 // checkRoutes returns one problem for each route that the spec lacks (same method and path
-// template, parameter names included) or whose success status it does not list.
-func checkRoutes(spec *openapi3.T, routes []route) []string {
-	var problems []string
-	for _, rt := range routes {
-		item := spec.Paths.Value(rt.path)
-		if item == nil {
-			problems = append(problems, fmt.Sprintf("%s %s: path not in the spec", rt.method, rt.path))
-			continue
-		}
-		op := item.GetOperation(rt.method)
-		if op == nil {
-			problems = append(problems, fmt.Sprintf("%s %s: method not in the spec", rt.method, rt.path))
-			continue
-		}
-		if op.Deprecated {
-			problems = append(problems, fmt.Sprintf("%s %s: deprecated in the spec", rt.method, rt.path))
-		}
-		if op.Responses == nil || op.Responses.Value(strconv.Itoa(rt.status)) == nil {
-			problems = append(problems, fmt.Sprintf("%s %s: spec does not list status %d", rt.method, rt.path, rt.status))
-		}
+// template, parameter names included), marks deprecated, or whose success status it does not
+// list.
+func checkRoutes(spec *contracttest.Spec, routes []route) []string {
+	served := make([]contracttest.Route, len(routes))
+	for i, rt := range routes {
+		served[i] = contracttest.Route{Method: rt.method, Path: rt.path, Status: rt.status}
 	}
-	return problems
+	return spec.CheckRoutes(served)
 }
 
 func TestRoutesAreInSpecs(t *testing.T) {
 	t.Parallel()
-	c := loadSpecs(t)
+	jsmSpec, platformSpec := mustLoadSpecs(t)
 	s := New(t)
 	jsm, platform := s.jsmRoutes(), s.platformRoutes()
 	if len(jsm)+len(platform) != len(s.routes) {
 		t.Fatalf("the table has %d routes, the APIs %d", len(s.routes), len(jsm)+len(platform))
 	}
-	for _, p := range checkRoutes(c.jsm.spec, jsm) {
+	for _, p := range checkRoutes(jsmSpec, jsm) {
 		t.Error("JSM:", p)
 	}
-	for _, p := range checkRoutes(c.platform.spec, platform) {
+	for _, p := range checkRoutes(platformSpec, platform) {
 		t.Error("platform:", p)
 	}
 
@@ -75,11 +58,11 @@ func TestRoutesAreInSpecs(t *testing.T) {
 			rt(http.MethodPost, "/rest/servicedeskapi/request", http.StatusOK),      // spec says 201
 			rt(http.MethodPost, "/rest/servicedeskapi/request/{issueIdOrKey}/transition", http.StatusOK),
 		}
-		if got := checkRoutes(c.jsm.spec, wrong); len(got) != len(wrong) {
+		if got := checkRoutes(jsmSpec, wrong); len(got) != len(wrong) {
 			t.Fatalf("found %d problems, want %d: %q", len(got), len(wrong), got)
 		}
 		deprecated := []route{rt(http.MethodPost, "/rest/api/3/search", http.StatusOK)}
-		if got := checkRoutes(c.platform.spec, deprecated); len(got) != 1 || !strings.Contains(got[0], "deprecated") {
+		if got := checkRoutes(platformSpec, deprecated); len(got) != 1 || !strings.Contains(got[0], "deprecated") {
 			t.Fatalf("problems %q, want one about the deprecated /search", got)
 		}
 	})
@@ -89,65 +72,48 @@ func TestRoutesAreInSpecs(t *testing.T) {
 // and responses that keep them.
 func TestContractCheck(t *testing.T) {
 	t.Parallel()
-	c := loadSpecs(t)
+	jsmSpec, platformSpec := mustLoadSpecs(t)
+	c := newContract(t, jsmSpec, platformSpec)
 	json := http.Header{"Content-Type": {"application/json;charset=UTF-8"}}
 	date := `{"iso8601":"2015-10-08T14:42:00+0700","jira":"2015-10-08T14:42:00.000+0700","friendly":"Today 2:42 PM","epochMillis":1444290120000}`
-	tests := []struct {
-		name    string
-		method  string
-		path    string
-		status  int
-		header  http.Header
-		body    string
-		problem string // a substring of the problem, "" for none
-	}{
-		{"service desk page", "GET", "/rest/servicedeskapi/servicedesk", 200, json,
-			`{"size":1,"start":0,"limit":50,"isLastPage":true,"values":[{"id":"1","projectId":"10000","projectKey":"SD","projectName":"Support","_links":{"self":"http://x/1"}}],"_links":{"base":"http://x","context":""}}`, ""},
-		{"service desk id as a number", "GET", "/rest/servicedeskapi/servicedesk/1", 200, json,
-			`{"id":1,"projectKey":"SD"}`, "doesn't match schema"},
-		{"page with a field JSM lacks", "GET", "/rest/servicedeskapi/organization", 200, json,
-			`{"size":0,"start":0,"limit":50,"isLastPage":true,"values":[],"total":0}`, "doesn't match schema"},
-		{"request with a DateDTO", "GET", "/rest/servicedeskapi/request/SD-1", 200, json,
-			`{"issueId":"10001","issueKey":"SD-1","createdDate":` + date + `,"currentStatus":{"status":"Open","statusCategory":"NEW","statusDate":` + date + `}}`, ""},
-		{"request with a status category JSM lacks", "GET", "/rest/servicedeskapi/request/SD-1", 200, json,
-			`{"issueKey":"SD-1","currentStatus":{"status":"Open","statusCategory":"OPEN"}}`, "doesn't match schema"},
-		{"request with an RFC 3339 string for a DateDTO", "GET", "/rest/servicedeskapi/request/SD-1", 200, json,
-			`{"issueKey":"SD-1","createdDate":"2015-10-08T14:42:00Z"}`, "doesn't match schema"},
-		{"created request answered 200", "POST", "/rest/servicedeskapi/request", 200, json,
-			`{"issueKey":"SD-1"}`, "status 200 is not one the spec lists"},
-		{"transition answered 204", "POST", "/rest/servicedeskapi/request/SD-1/transition", 204, http.Header{}, ``, ""},
-		{"JSM error in the platform's shape", "GET", "/rest/servicedeskapi/servicedesk/9", 404, json,
-			`{"errorMessages":["no"],"errors":{}}`, "doesn't match schema"},
-		{"JSM error", "GET", "/rest/servicedeskapi/servicedesk/9", 404, json, `{"errorMessage":"no"}`, ""},
-		{"search page", "POST", "/rest/api/3/search/jql", 200, json,
-			`{"issues":[{"id":"10001","key":"SD-1","fields":{"assignee":null,"updated":"2021-01-17T12:34:00.000+0000"}}],"nextPageToken":"abc","isLast":false}`, ""},
-		{"search page with total", "POST", "/rest/api/3/search/jql", 200, json,
-			`{"issues":[],"total":0,"isLast":true}`, "doesn't match schema"},
-		{"comments with Jira's dates", "GET", "/rest/api/3/issue/SD-1/comment", 200, json,
-			`{"startAt":0,"maxResults":100,"total":1,"comments":[{"id":"1","body":{"type":"doc","version":1,"content":[]},"created":"2021-01-17T12:34:00.000+0000"}]}`, ""},
-		{"comment with a date that is no date", "GET", "/rest/api/3/issue/SD-1/comment", 200, json,
-			`{"comments":[{"id":"1","created":"yesterday"}]}`, "doesn't match schema"},
-		{"myself with an account type Jira lacks", "GET", "/rest/api/3/myself", 200, json,
-			`{"accountId":"a","accountType":"robot"}`, "doesn't match schema"},
-		{"body with a text content type", "GET", "/rest/api/3/myself", 200,
-			http.Header{"Content-Type": {"text/plain"}}, `{"accountId":"a"}`, "want application/json"},
-		{"undescribed error status", "POST", "/rest/api/3/search/jql", 429, json,
-			`{"errorMessages":["Rate limit exceeded."],"errors":{}}`, ""},
-		{"path the server does not serve", "GET", "/rest/api/3/project", 200, json, `[]`, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			r := httptest.NewRequest(tt.method, tt.path, nil)
-			got := c.check(r, tt.status, tt.header, []byte(tt.body))
-			if tt.problem == "" && got != "" {
-				t.Errorf("problem %q, want none", got)
-			}
-			if tt.problem != "" && !strings.Contains(got, tt.problem) {
-				t.Errorf("problem %q, want one containing %q", got, tt.problem)
-			}
-		})
-	}
+	contracttest.RunCases(t, c, []contracttest.Case{
+		{Name: "service desk page", Method: "GET", Path: "/rest/servicedeskapi/servicedesk", Status: 200,
+			Header: json, Body: `{"size":1,"start":0,"limit":50,"isLastPage":true,"values":[{"id":"1","projectId":"10000","projectKey":"SD","projectName":"Support","_links":{"self":"http://x/1"}}],"_links":{"base":"http://x","context":""}}`},
+		{Name: "service desk id as a number", Method: "GET", Path: "/rest/servicedeskapi/servicedesk/1", Status: 200,
+			Header: json, Body: `{"id":1,"projectKey":"SD"}`, Problem: "doesn't match schema"},
+		{Name: "page with a field JSM lacks", Method: "GET", Path: "/rest/servicedeskapi/organization", Status: 200,
+			Header: json, Body: `{"size":0,"start":0,"limit":50,"isLastPage":true,"values":[],"total":0}`, Problem: "doesn't match schema"},
+		{Name: "request with a DateDTO", Method: "GET", Path: "/rest/servicedeskapi/request/SD-1", Status: 200,
+			Header: json, Body: `{"issueId":"10001","issueKey":"SD-1","createdDate":` + date + `,"currentStatus":{"status":"Open","statusCategory":"NEW","statusDate":` + date + `}}`},
+		{Name: "request with a status category JSM lacks", Method: "GET", Path: "/rest/servicedeskapi/request/SD-1", Status: 200,
+			Header: json, Body: `{"issueKey":"SD-1","currentStatus":{"status":"Open","statusCategory":"OPEN"}}`, Problem: "doesn't match schema"},
+		{Name: "request with an RFC 3339 string for a DateDTO", Method: "GET", Path: "/rest/servicedeskapi/request/SD-1", Status: 200,
+			Header: json, Body: `{"issueKey":"SD-1","createdDate":"2015-10-08T14:42:00Z"}`, Problem: "doesn't match schema"},
+		{Name: "created request answered 200", Method: "POST", Path: "/rest/servicedeskapi/request", Status: 200,
+			Header: json, Body: `{"issueKey":"SD-1"}`, Problem: "status 200 is not one the spec lists"},
+		{Name: "transition answered 204", Method: "POST", Path: "/rest/servicedeskapi/request/SD-1/transition", Status: 204,
+			Header: http.Header{}},
+		{Name: "JSM error in the platform's shape", Method: "GET", Path: "/rest/servicedeskapi/servicedesk/9", Status: 404,
+			Header: json, Body: `{"errorMessages":["no"],"errors":{}}`, Problem: "doesn't match schema"},
+		{Name: "JSM error", Method: "GET", Path: "/rest/servicedeskapi/servicedesk/9", Status: 404,
+			Header: json, Body: `{"errorMessage":"no"}`},
+		{Name: "search page", Method: "POST", Path: "/rest/api/3/search/jql", Status: 200,
+			Header: json, Body: `{"issues":[{"id":"10001","key":"SD-1","fields":{"assignee":null,"updated":"2021-01-17T12:34:00.000+0000"}}],"nextPageToken":"abc","isLast":false}`},
+		{Name: "search page with total", Method: "POST", Path: "/rest/api/3/search/jql", Status: 200,
+			Header: json, Body: `{"issues":[],"total":0,"isLast":true}`, Problem: "doesn't match schema"},
+		{Name: "comments with Jira's dates", Method: "GET", Path: "/rest/api/3/issue/SD-1/comment", Status: 200,
+			Header: json, Body: `{"startAt":0,"maxResults":100,"total":1,"comments":[{"id":"1","body":{"type":"doc","version":1,"content":[]},"created":"2021-01-17T12:34:00.000+0000"}]}`},
+		{Name: "comment with a date that is no date", Method: "GET", Path: "/rest/api/3/issue/SD-1/comment", Status: 200,
+			Header: json, Body: `{"comments":[{"id":"1","created":"yesterday"}]}`, Problem: "doesn't match schema"},
+		{Name: "myself with an account type Jira lacks", Method: "GET", Path: "/rest/api/3/myself", Status: 200,
+			Header: json, Body: `{"accountId":"a","accountType":"robot"}`, Problem: "doesn't match schema"},
+		{Name: "body with a text content type", Method: "GET", Path: "/rest/api/3/myself", Status: 200,
+			Header: http.Header{"Content-Type": {"text/plain"}}, Body: `{"accountId":"a"}`, Problem: "want application/json"},
+		{Name: "undescribed error status", Method: "POST", Path: "/rest/api/3/search/jql", Status: 429,
+			Header: json, Body: `{"errorMessages":["Rate limit exceeded."],"errors":{}}`},
+		{Name: "path the server does not serve", Method: "GET", Path: "/rest/api/3/project", Status: 200,
+			Header: json, Body: `[]`},
+	})
 }
 
 // TestContractCatchesWrongResponses makes a server answer wrongly on purpose and checks that
@@ -181,7 +147,7 @@ func TestContractCatchesWrongResponses(t *testing.T) {
 		}
 		res.Body.Close()
 	}
-	got := s.problems.take()
+	got := s.contract.Take()
 	if len(got) != 2 {
 		t.Fatalf("problems = %q, want 2", got)
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/customer-portal/portal/internal/contracttest"
 )
 
 // Path prefixes of the two APIs the server speaks.
@@ -49,27 +51,16 @@ type reply struct {
 
 // match reports whether path fits the template, and its parameters.
 func (rt route) match(path string) (params, bool) {
-	want := strings.Split(strings.TrimPrefix(rt.path, "/"), "/")
-	got := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if len(want) != len(got) {
+	p, ok := contracttest.MatchTemplate(rt.path, path)
+	if !ok {
 		return nil, false
 	}
-	p := params{}
-	for i, w := range want {
-		if name, ok := strings.CutPrefix(w, "{"); ok && strings.HasSuffix(name, "}") {
-			if got[i] == "" {
-				return nil, false
-			}
-			v, err := url.PathUnescape(got[i])
-			if err != nil {
-				return nil, false
-			}
-			p[strings.TrimSuffix(name, "}")] = v
-			continue
-		}
-		if w != got[i] {
+	for name, v := range p {
+		u, err := url.PathUnescape(v)
+		if err != nil {
 			return nil, false
 		}
+		p[name] = u
 	}
 	return p, true
 }
@@ -114,16 +105,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resetConnection(w)
 		return
 	}
-	rec := &recorder{ResponseWriter: w}
-	s.serve(rec, r, path, rt, p, pathKnown, body)
-	if s.contract != nil {
-		if rec.status == 0 {
-			rec.status = http.StatusOK
-		}
-		if problem := s.contract.check(r, rec.status, w.Header(), rec.body.Bytes()); problem != "" {
-			s.problems.add(r.Method + " " + r.URL.RequestURI() + ": " + problem)
-		}
-	}
+	s.contract.Serve(w, r, func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, path, rt, p, pathKnown, body)
+	})
 }
 
 // serve answers a request whose latency and reset have been dealt with. The answer is worked

@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/customer-portal/portal/internal/contracttest"
 	"github.com/google/uuid"
 )
 
@@ -130,9 +131,8 @@ type statusChange struct {
 // Server is a Jira Service Management site. Its methods are safe for concurrent use.
 type Server struct {
 	srv      *httptest.Server
-	routes   []route // fixed once New returns
-	contract *contract
-	problems *problemLog
+	routes   []route               // fixed once New returns
+	contract *contracttest.Checker // validates responses; nil when the specs are unavailable
 
 	mu        sync.Mutex
 	now       func() time.Time
@@ -181,20 +181,17 @@ func New(tb testing.TB) *Server {
 		pageLimit: defaultLimit,
 		searchMax: defaultSearchMax,
 		callsTo:   map[string]int{},
-		problems:  &problemLog{},
 	}
 	s.routes = slices.Concat(s.jsmRoutes(), s.platformRoutes())
 	agent := &account{AccountID: agentAccountID(), Email: DefaultEmail, DisplayName: "Portal Agent", Token: DefaultToken}
 	s.users[agent.AccountID] = agent
 	s.agent = agent.AccountID
-	if c, err := loadContract(); err != nil {
+	// The contract reports when the test ends, after the server has closed (see NewChecker).
+	if jsm, platform, err := loadSpecs(); err != nil {
 		tb.Logf("jiratest: responses are not checked against the Jira OpenAPI documents: %v", err)
 	} else {
-		s.contract = c
+		s.contract = newContract(tb, jsm, platform)
 	}
-	// Cleanups run last-in first-out: the report comes after the server has finished every
-	// request, so it sees every response.
-	tb.Cleanup(func() { s.problems.report(tb) })
 	s.srv = httptest.NewServer(s)
 	tb.Cleanup(s.srv.Close)
 	return s
