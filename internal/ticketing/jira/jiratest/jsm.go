@@ -30,6 +30,7 @@ func (s *Server) jsmRoutes() []route {
 		r(http.MethodPost, "/organization/{organizationId}/user", http.StatusNoContent, s.addOrganizationUsers),
 		r(http.MethodDelete, "/organization/{organizationId}/user", http.StatusNoContent, s.removeOrganizationUsers),
 		r(http.MethodPost, "/customer", http.StatusCreated, s.createCustomer),
+		r(http.MethodGet, "/servicedesk/{serviceDeskId}/customer", http.StatusOK, s.listCustomers),
 		r(http.MethodPost, "/request", http.StatusCreated, s.createRequest),
 		r(http.MethodGet, "/request", http.StatusOK, s.listRequests),
 		r(http.MethodGet, "/request/{issueIdOrKey}", http.StatusOK, s.getRequest),

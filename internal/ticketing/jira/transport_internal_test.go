@@ -1,0 +1,89 @@
+package jira
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	rt := &retryTransport{base: 100 * time.Millisecond, maxBackoff: time.Second}
+	tests := []struct {
+		name     string
+		header   string
+		min, max time.Duration
+	}{
+		{"seconds", "3", 3 * time.Second, 3 * time.Second},
+		{"capped", "120", maxRetryAfter, maxRetryAfter},
+		{"negative", "-5", 0, 0},
+		{"HTTP date", time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat), time.Second, 2 * time.Second},
+		{"absent: backoff", "", 50 * time.Millisecond, 100 * time.Millisecond},
+		{"garbage: backoff", "soon", 50 * time.Millisecond, 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := &http.Response{Header: http.Header{}}
+			if tt.header != "" {
+				resp.Header.Set("Retry-After", tt.header)
+			}
+			if got := rt.retryAfter(resp, 0); got < tt.min || got > tt.max {
+				t.Errorf("Retry-After %q: wait %v, want %v..%v", tt.header, got, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	t.Parallel()
+	rt := &retryTransport{base: 100 * time.Millisecond, maxBackoff: time.Second}
+	for attempt, ceil := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
+		ceil *= time.Millisecond
+		for range 50 {
+			if got := rt.backoff(attempt); got < ceil/2 || got > ceil {
+				t.Fatalf("attempt %d: backoff %v, want %v..%v", attempt, got, ceil/2, ceil)
+			}
+		}
+	}
+	if got := rt.backoff(100); got > time.Second {
+		t.Errorf("attempt 100: backoff %v", got)
+	}
+}
+
+func TestIdempotent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		method, path string
+		want         bool
+	}{
+		{http.MethodGet, "/rest/servicedeskapi/request/SD-1", true},
+		{http.MethodDelete, "/rest/servicedeskapi/organization/1/user", true},
+		{http.MethodPost, "/rest/api/3/search/jql", true},
+		{http.MethodPost, "/rest/servicedeskapi/request", false},
+		{http.MethodPost, "/rest/servicedeskapi/request/SD-1/comment", false},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, "https://acme.atlassian.net"+tt.path, nil)
+		if got := idempotent(req); got != tt.want {
+			t.Errorf("%s %s: idempotent %v, want %v", tt.method, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestTransitionTarget(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"Resolve this issue": "resolved",
+		"Cancel request":     "closed",
+		"Close":              "closed",
+		"Respond to support": "open",
+		"Reopen":             "open",
+		"Mark as done":       "resolved",
+		"Approve":            "",
+	}
+	for name, want := range tests {
+		if got := transitionTarget(name); got != want {
+			t.Errorf("transitionTarget(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
