@@ -38,15 +38,10 @@ func activeFilter(col string, active *bool) func(*gorm.DB) *gorm.DB {
 // CreateProductVersion stores a new product version; it sets v's ID (when zero), Version and
 // timestamps. The dates are kept as days (UTC).
 func (db *DB) CreateProductVersion(ctx context.Context, v *portal.ProductVersion) error {
-	id, err := newID(v.ID)
-	if err != nil {
-		return err
-	}
-	now := db.clock()
 	row := productVersionFrom(v)
-	row.ID, row.Version, row.CreatedAt, row.UpdatedAt = id, 1, now, now
-	if err := db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
-		return translate(err, catalogueOp("create product version", productVersionNotFound, "", v.Name))
+	if err := create(ctx, db, &row,
+		catalogueOp("create product version", productVersionNotFound, "", v.Name)); err != nil {
+		return err
 	}
 	*v = row.entity()
 	return nil
@@ -54,12 +49,8 @@ func (db *DB) CreateProductVersion(ctx context.Context, v *portal.ProductVersion
 
 // GetProductVersion returns the product version with this id.
 func (db *DB) GetProductVersion(ctx context.Context, id uuid.UUID) (*portal.ProductVersion, error) {
-	var row productVersionRow
-	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
-		return nil, translate(err, catalogueOp("get product version", productVersionNotFound, "", ""))
-	}
-	v := row.entity()
-	return &v, nil
+	return getScoped[portal.ProductVersion, productVersionRow](ctx, db, "id", id,
+		catalogueOp("get product version", productVersionNotFound, "", ""))
 }
 
 // ListProductVersions returns one page of product versions ordered by (name, id); Query
@@ -75,75 +66,39 @@ func (db *DB) ListProductVersions(ctx context.Context, f portal.CatalogueFilter)
 	if err != nil {
 		return nil, translate(err, catalogueOp("list product versions", "", "", ""))
 	}
-	out := make([]portal.ProductVersion, len(rows))
-	for i := range rows {
-		out[i] = rows[i].entity()
-	}
-	return out, nil
+	return entities[portal.ProductVersion](rows), nil
 }
 
 // UpdateProductVersion applies fn to the stored product version and saves it with its version
 // incremented, in one transaction.
 func (db *DB) UpdateProductVersion(ctx context.Context, id uuid.UUID, fn func(*portal.ProductVersion) error) (*portal.ProductVersion, error) {
-	var (
-		out   portal.ProductVersion
-		fnErr error
-	)
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row productVersionRow
-		if err := db.forUpdate(tx).Where("id = ?", id).Take(&row).Error; err != nil {
-			return err
-		}
-		v := row.entity()
-		if fnErr = fn(&v); fnErr != nil {
-			return fnErr
-		}
-		next := productVersionFrom(&v)
-		next.ID, next.Version, next.CreatedAt, next.UpdatedAt = row.ID, row.Version+1, row.CreatedAt, db.clock()
-		res := tx.Model(&productVersionRow{}).Where("id = ?", id).Updates(map[string]any{
-			"name": next.Name, "active": next.Active, "start_date": next.StartDate,
-			"end_date": next.EndDate, "version": next.Version, "updated_at": next.UpdatedAt,
-		})
-		if res.Error != nil {
+	return updateVersioned(ctx, db, id, fn, catalogueOp("update product version", productVersionNotFound, "", ""),
+		func(_ *productVersionRow, v *portal.ProductVersion) productVersionRow {
+			return productVersionFrom(v)
+		},
+		func(tx *gorm.DB, _, next *productVersionRow, v *portal.ProductVersion) error {
+			res := tx.Model(&productVersionRow{}).Where("id = ?", id).Updates(map[string]any{
+				"name": next.Name, "active": next.Active, "start_date": next.StartDate,
+				"end_date": next.EndDate, "version": next.Version, "updated_at": next.UpdatedAt,
+			})
 			return translate(res.Error, catalogueOp("update product version", productVersionNotFound, "", v.Name))
-		}
-		out = next.entity()
-		return nil
-	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, translate(err, catalogueOp("update product version", productVersionNotFound, "", ""))
-	}
-	return &out, nil
+		})
 }
 
 // DeleteProductVersion deletes a product version no subscription uses.
 func (db *DB) DeleteProductVersion(ctx context.Context, id uuid.UUID) error {
-	res := db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&productVersionRow{})
-	if res.Error != nil {
-		return translate(res.Error, catalogueOp("delete product version", productVersionNotFound,
+	return deleteByID[productVersionRow](ctx, db, id,
+		catalogueOp("delete product version", productVersionNotFound,
 			"product version is used by subscriptions", ""))
-	}
-	if res.RowsAffected == 0 {
-		return portal.Errorf(portal.NotFound, productVersionNotFound)
-	}
-	return nil
 }
 
 // CreateSubscriptionLevel stores a new subscription level; it sets l's ID (when zero),
 // Version and timestamps.
 func (db *DB) CreateSubscriptionLevel(ctx context.Context, l *portal.SubscriptionLevel) error {
-	id, err := newID(l.ID)
-	if err != nil {
-		return err
-	}
-	now := db.clock()
 	row := subscriptionLevelFrom(l)
-	row.ID, row.Version, row.CreatedAt, row.UpdatedAt = id, 1, now, now
-	if err := db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
-		return translate(err, catalogueOp("create subscription level", subscriptionLevelNotFound, "", l.Name))
+	if err := create(ctx, db, &row,
+		catalogueOp("create subscription level", subscriptionLevelNotFound, "", l.Name)); err != nil {
+		return err
 	}
 	*l = row.entity()
 	return nil
@@ -151,12 +106,8 @@ func (db *DB) CreateSubscriptionLevel(ctx context.Context, l *portal.Subscriptio
 
 // GetSubscriptionLevel returns the subscription level with this id.
 func (db *DB) GetSubscriptionLevel(ctx context.Context, id uuid.UUID) (*portal.SubscriptionLevel, error) {
-	var row subscriptionLevelRow
-	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
-		return nil, translate(err, catalogueOp("get subscription level", subscriptionLevelNotFound, "", ""))
-	}
-	l := row.entity()
-	return &l, nil
+	return getScoped[portal.SubscriptionLevel, subscriptionLevelRow](ctx, db, "id", id,
+		catalogueOp("get subscription level", subscriptionLevelNotFound, "", ""))
 }
 
 // ListSubscriptionLevels returns one page of subscription levels ordered by (name, id); Query
@@ -171,74 +122,38 @@ func (db *DB) ListSubscriptionLevels(ctx context.Context, f portal.CatalogueFilt
 	if err != nil {
 		return nil, translate(err, catalogueOp("list subscription levels", "", "", ""))
 	}
-	out := make([]portal.SubscriptionLevel, len(rows))
-	for i := range rows {
-		out[i] = rows[i].entity()
-	}
-	return out, nil
+	return entities[portal.SubscriptionLevel](rows), nil
 }
 
 // UpdateSubscriptionLevel applies fn to the stored subscription level and saves it with its
 // version incremented, in one transaction.
 func (db *DB) UpdateSubscriptionLevel(ctx context.Context, id uuid.UUID, fn func(*portal.SubscriptionLevel) error) (*portal.SubscriptionLevel, error) {
-	var (
-		out   portal.SubscriptionLevel
-		fnErr error
-	)
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row subscriptionLevelRow
-		if err := db.forUpdate(tx).Where("id = ?", id).Take(&row).Error; err != nil {
-			return err
-		}
-		l := row.entity()
-		if fnErr = fn(&l); fnErr != nil {
-			return fnErr
-		}
-		next := subscriptionLevelFrom(&l)
-		next.ID, next.Version, next.CreatedAt, next.UpdatedAt = row.ID, row.Version+1, row.CreatedAt, db.clock()
-		res := tx.Model(&subscriptionLevelRow{}).Where("id = ?", id).Updates(map[string]any{
-			"name": next.Name, "description": next.Description, "rank": next.Rank,
-			"sla_targets": next.SLATargets, "version": next.Version, "updated_at": next.UpdatedAt,
-		})
-		if res.Error != nil {
+	return updateVersioned(ctx, db, id, fn, catalogueOp("update subscription level", subscriptionLevelNotFound, "", ""),
+		func(_ *subscriptionLevelRow, l *portal.SubscriptionLevel) subscriptionLevelRow {
+			return subscriptionLevelFrom(l)
+		},
+		func(tx *gorm.DB, _, next *subscriptionLevelRow, l *portal.SubscriptionLevel) error {
+			res := tx.Model(&subscriptionLevelRow{}).Where("id = ?", id).Updates(map[string]any{
+				"name": next.Name, "description": next.Description, "rank": next.Rank,
+				"sla_targets": next.SLATargets, "version": next.Version, "updated_at": next.UpdatedAt,
+			})
 			return translate(res.Error, catalogueOp("update subscription level", subscriptionLevelNotFound, "", l.Name))
-		}
-		out = next.entity()
-		return nil
-	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, translate(err, catalogueOp("update subscription level", subscriptionLevelNotFound, "", ""))
-	}
-	return &out, nil
+		})
 }
 
 // DeleteSubscriptionLevel deletes a subscription level no subscription uses.
 func (db *DB) DeleteSubscriptionLevel(ctx context.Context, id uuid.UUID) error {
-	res := db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&subscriptionLevelRow{})
-	if res.Error != nil {
-		return translate(res.Error, catalogueOp("delete subscription level", subscriptionLevelNotFound,
+	return deleteByID[subscriptionLevelRow](ctx, db, id,
+		catalogueOp("delete subscription level", subscriptionLevelNotFound,
 			"subscription level is used by subscriptions", ""))
-	}
-	if res.RowsAffected == 0 {
-		return portal.Errorf(portal.NotFound, subscriptionLevelNotFound)
-	}
-	return nil
 }
 
 // CreateTicketType stores a new ticket type; it sets t's ID (when zero), Version and timestamps.
 func (db *DB) CreateTicketType(ctx context.Context, t *portal.TicketType) error {
-	id, err := newID(t.ID)
-	if err != nil {
-		return err
-	}
-	now := db.clock()
 	row := ticketTypeFrom(t)
-	row.ID, row.Version, row.CreatedAt, row.UpdatedAt = id, 1, now, now
-	if err := db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
-		return translate(err, catalogueOp("create ticket type", ticketTypeNotFound, "", t.Name))
+	if err := create(ctx, db, &row,
+		catalogueOp("create ticket type", ticketTypeNotFound, "", t.Name)); err != nil {
+		return err
 	}
 	*t = row.entity()
 	return nil
@@ -246,12 +161,8 @@ func (db *DB) CreateTicketType(ctx context.Context, t *portal.TicketType) error 
 
 // GetTicketType returns the ticket type with this id.
 func (db *DB) GetTicketType(ctx context.Context, id uuid.UUID) (*portal.TicketType, error) {
-	var row ticketTypeRow
-	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
-		return nil, translate(err, catalogueOp("get ticket type", ticketTypeNotFound, "", ""))
-	}
-	t := row.entity()
-	return &t, nil
+	return getScoped[portal.TicketType, ticketTypeRow](ctx, db, "id", id,
+		catalogueOp("get ticket type", ticketTypeNotFound, "", ""))
 }
 
 // ListTicketTypes returns one page of ticket types ordered by (name, id); Query matches the
@@ -267,60 +178,29 @@ func (db *DB) ListTicketTypes(ctx context.Context, f portal.CatalogueFilter) ([]
 	if err != nil {
 		return nil, translate(err, catalogueOp("list ticket types", "", "", ""))
 	}
-	out := make([]portal.TicketType, len(rows))
-	for i := range rows {
-		out[i] = rows[i].entity()
-	}
-	return out, nil
+	return entities[portal.TicketType](rows), nil
 }
 
 // UpdateTicketType applies fn to the stored ticket type and saves it with its version
 // incremented, in one transaction.
 func (db *DB) UpdateTicketType(ctx context.Context, id uuid.UUID, fn func(*portal.TicketType) error) (*portal.TicketType, error) {
-	var (
-		out   portal.TicketType
-		fnErr error
-	)
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row ticketTypeRow
-		if err := db.forUpdate(tx).Where("id = ?", id).Take(&row).Error; err != nil {
-			return err
-		}
-		t := row.entity()
-		if fnErr = fn(&t); fnErr != nil {
-			return fnErr
-		}
-		next := ticketTypeFrom(&t)
-		next.ID, next.Version, next.CreatedAt, next.UpdatedAt = row.ID, row.Version+1, row.CreatedAt, db.clock()
-		res := tx.Model(&ticketTypeRow{}).Where("id = ?", id).Updates(map[string]any{
-			"name": next.Name, "description": next.Description, "active": next.Active,
-			"version": next.Version, "updated_at": next.UpdatedAt,
-		})
-		if res.Error != nil {
+	return updateVersioned(ctx, db, id, fn, catalogueOp("update ticket type", ticketTypeNotFound, "", ""),
+		func(_ *ticketTypeRow, t *portal.TicketType) ticketTypeRow {
+			return ticketTypeFrom(t)
+		},
+		func(tx *gorm.DB, _, next *ticketTypeRow, t *portal.TicketType) error {
+			res := tx.Model(&ticketTypeRow{}).Where("id = ?", id).Updates(map[string]any{
+				"name": next.Name, "description": next.Description, "active": next.Active,
+				"version": next.Version, "updated_at": next.UpdatedAt,
+			})
 			return translate(res.Error, catalogueOp("update ticket type", ticketTypeNotFound, "", t.Name))
-		}
-		out = next.entity()
-		return nil
-	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, translate(err, catalogueOp("update ticket type", ticketTypeNotFound, "", ""))
-	}
-	return &out, nil
+		})
 }
 
 // DeleteTicketType deletes a ticket type. Nothing in this schema refers to ticket types yet;
 // should a later table do so with RESTRICT, deleting one in use is a Conflict.
 func (db *DB) DeleteTicketType(ctx context.Context, id uuid.UUID) error {
-	res := db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&ticketTypeRow{})
-	if res.Error != nil {
-		return translate(res.Error, catalogueOp("delete ticket type", ticketTypeNotFound,
+	return deleteByID[ticketTypeRow](ctx, db, id,
+		catalogueOp("delete ticket type", ticketTypeNotFound,
 			"ticket type is still in use", ""))
-	}
-	if res.RowsAffected == 0 {
-		return portal.Errorf(portal.NotFound, ticketTypeNotFound)
-	}
-	return nil
 }

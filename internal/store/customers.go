@@ -19,15 +19,9 @@ func customerOp(context string, c *portal.Customer) op {
 
 // CreateCustomer stores a new customer; it sets c's ID (when zero), Version and timestamps.
 func (db *DB) CreateCustomer(ctx context.Context, c *portal.Customer) error {
-	id, err := newID(c.ID)
-	if err != nil {
-		return err
-	}
-	now := db.clock()
 	row := customerFrom(c)
-	row.ID, row.Version, row.CreatedAt, row.UpdatedAt = id, 1, now, now
-	if err := db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
-		return translate(err, customerOp("create customer", c))
+	if err := create(ctx, db, &row, customerOp("create customer", c)); err != nil {
+		return err
 	}
 	*c = row.entity()
 	return nil
@@ -35,14 +29,8 @@ func (db *DB) CreateCustomer(ctx context.Context, c *portal.Customer) error {
 
 // GetCustomer returns the customer with this id if the scope may see it.
 func (db *DB) GetCustomer(ctx context.Context, scope portal.Scope, id uuid.UUID) (*portal.Customer, error) {
-	var row customerRow
-	err := db.gorm.WithContext(ctx).Scopes(customerScope(scope)).
-		Where("customers.id = ?", id).Take(&row).Error
-	if err != nil {
-		return nil, translate(err, customerOp("get customer", nil))
-	}
-	c := row.entity()
-	return &c, nil
+	return getScoped[portal.Customer, customerRow](ctx, db, "customers.id", id,
+		customerOp("get customer", nil), customerScope(scope))
 }
 
 // ListCustomers returns one page of the customers the scope may see, ordered by (name, id);
@@ -58,69 +46,37 @@ func (db *DB) ListCustomers(ctx context.Context, scope portal.Scope, p portal.Li
 	if err != nil {
 		return nil, translate(err, customerOp("list customers", nil))
 	}
-	out := make([]portal.Customer, len(rows))
-	for i := range rows {
-		out[i] = rows[i].entity()
-	}
-	return out, nil
+	return entities[portal.Customer](rows), nil
 }
 
 // UpdateCustomer applies fn to the stored customer and saves it with its version incremented,
 // in one transaction. A nil Notes after fn keeps the stored notes.
 func (db *DB) UpdateCustomer(ctx context.Context, id uuid.UUID, fn func(*portal.Customer) error) (*portal.Customer, error) {
-	var (
-		out   portal.Customer
-		fnErr error
-	)
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row customerRow
-		if err := db.forUpdate(tx).Where("id = ?", id).Take(&row).Error; err != nil {
-			return err
-		}
-		c := row.entity()
-		if fnErr = fn(&c); fnErr != nil {
-			return fnErr
-		}
-		if c.Notes == nil {
-			c.Notes = &row.Notes
-		}
-		next := customerFrom(&c)
-		next.ID, next.Version, next.CreatedAt, next.UpdatedAt = row.ID, row.Version+1, row.CreatedAt, db.clock()
-		res := tx.Model(&customerRow{}).Where("id = ?", id).Updates(map[string]any{
-			"name": next.Name, "customer_number": next.CustomerNumber,
-			"contact_name": next.ContactName, "contact_phone": next.ContactPhone,
-			"contact_email": next.ContactEmail, "notes": next.Notes,
-			"version": next.Version, "updated_at": next.UpdatedAt,
+	return updateVersioned(ctx, db, id, fn, customerOp("update customer", nil),
+		func(row *customerRow, c *portal.Customer) customerRow {
+			if c.Notes == nil {
+				c.Notes = &row.Notes
+			}
+			return customerFrom(c)
+		},
+		func(tx *gorm.DB, _, next *customerRow, c *portal.Customer) error {
+			res := tx.Model(&customerRow{}).Where("id = ?", id).Updates(map[string]any{
+				"name": next.Name, "customer_number": next.CustomerNumber,
+				"contact_name": next.ContactName, "contact_phone": next.ContactPhone,
+				"contact_email": next.ContactEmail, "notes": next.Notes,
+				"version": next.Version, "updated_at": next.UpdatedAt,
+			})
+			return translate(res.Error, customerOp("update customer", c))
 		})
-		if res.Error != nil {
-			return translate(res.Error, customerOp("update customer", &c))
-		}
-		out = next.entity()
-		return nil
-	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, translate(err, customerOp("update customer", nil))
-	}
-	return &out, nil
 }
 
 // DeleteCustomer deletes a customer without projects.
 func (db *DB) DeleteCustomer(ctx context.Context, id uuid.UUID) error {
-	res := db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&customerRow{})
-	if res.Error != nil {
-		o := customerOp("delete customer", nil)
-		o.foreignKey = func() error {
-			return portal.Errorf(portal.Conflict, "customer still has projects; delete them first")
-		}
-		return translate(res.Error, o)
+	o := customerOp("delete customer", nil)
+	o.foreignKey = func() error {
+		return portal.Errorf(portal.Conflict, "customer still has projects; delete them first")
 	}
-	if res.RowsAffected == 0 {
-		return portal.Errorf(portal.NotFound, "customer not found")
-	}
-	return nil
+	return deleteByID[customerRow](ctx, db, id, o)
 }
 
 // forUpdate locks the rows a transaction reads on PostgreSQL. SQLite needs no row lock: its

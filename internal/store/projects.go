@@ -26,15 +26,9 @@ func projectOp(context string, p *portal.Project) op {
 // CreateProject stores a new project of an existing customer; it sets p's ID (when zero),
 // Version and timestamps.
 func (db *DB) CreateProject(ctx context.Context, p *portal.Project) error {
-	id, err := newID(p.ID)
-	if err != nil {
-		return err
-	}
-	now := db.clock()
 	row := projectFrom(p)
-	row.ID, row.Version, row.CreatedAt, row.UpdatedAt = id, 1, now, now
-	if err := db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
-		return translate(err, projectOp("create project", p))
+	if err := create(ctx, db, &row, projectOp("create project", p)); err != nil {
+		return err
 	}
 	*p = row.entity()
 	return nil
@@ -42,14 +36,8 @@ func (db *DB) CreateProject(ctx context.Context, p *portal.Project) error {
 
 // GetProject returns the project with this id if the scope may see it.
 func (db *DB) GetProject(ctx context.Context, scope portal.Scope, id uuid.UUID) (*portal.Project, error) {
-	var row projectRow
-	err := db.gorm.WithContext(ctx).Scopes(projectScope(scope)).
-		Where("projects.id = ?", id).Take(&row).Error
-	if err != nil {
-		return nil, translate(err, projectOp("get project", nil))
-	}
-	p := row.entity()
-	return &p, nil
+	return getScoped[portal.Project, projectRow](ctx, db, "projects.id", id,
+		projectOp("get project", nil), projectScope(scope))
 }
 
 // ListProjects returns one page of the projects the scope may see, ordered by (name, id),
@@ -62,11 +50,7 @@ func (db *DB) ListProjects(ctx context.Context, scope portal.Scope, f portal.Pro
 	if err := projectsPage(db.gorm.WithContext(ctx), scope, f).Find(&rows).Error; err != nil {
 		return nil, translate(err, projectOp("list projects", nil))
 	}
-	out := make([]portal.Project, len(rows))
-	for i := range rows {
-		out[i] = rows[i].entity()
-	}
-	return out, nil
+	return entities[portal.Project](rows), nil
 }
 
 // projectsPage builds the query of ListProjects on tx (tests EXPLAIN it through a DryRun
@@ -89,63 +73,38 @@ func projectsPage(tx *gorm.DB, scope portal.Scope, f portal.ProjectFilter) *gorm
 // in one transaction. fn may move the project to another existing customer. A nil Notes after
 // fn keeps the stored notes.
 func (db *DB) UpdateProject(ctx context.Context, id uuid.UUID, fn func(*portal.Project) error) (*portal.Project, error) {
-	var (
-		out   portal.Project
-		fnErr error
-	)
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row projectRow
-		if err := db.forUpdate(tx).Where("id = ?", id).Take(&row).Error; err != nil {
-			return err
-		}
-		p := row.entity()
-		if fnErr = fn(&p); fnErr != nil {
-			return fnErr
-		}
-		if p.Notes == nil {
-			p.Notes = &row.Notes
-		}
-		next := projectFrom(&p)
-		next.ID, next.Version, next.CreatedAt, next.UpdatedAt = row.ID, row.Version+1, row.CreatedAt, db.clock()
-		res := tx.Model(&projectRow{}).Where("id = ?", id).Updates(map[string]any{
-			"customer_id": next.CustomerID, "name": next.Name, "description": next.Description,
-			"jsm_organization_id": next.JSMOrganizationID,
-			"contact_name":        next.ContactName, "contact_phone": next.ContactPhone,
-			"contact_email": next.ContactEmail, "notes": next.Notes,
-			"ticket_visibility": next.TicketVisibility,
-			"version":           next.Version, "updated_at": next.UpdatedAt,
-		})
-		if res.Error != nil {
-			return translate(res.Error, projectOp("update project", &p))
-		}
-		if next.Name != row.Name {
-			if err := tx.Model(&projectUserRow{}).Where("project_id = ?", id).
-				Update("project_name", next.Name).Error; err != nil {
-				return translate(err, projectOp("update project", &p))
+	return updateVersioned(ctx, db, id, fn, projectOp("update project", nil),
+		func(row *projectRow, p *portal.Project) projectRow {
+			if p.Notes == nil {
+				p.Notes = &row.Notes
 			}
-		}
-		out = next.entity()
-		return nil
-	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, translate(err, projectOp("update project", nil))
-	}
-	return &out, nil
+			return projectFrom(p)
+		},
+		func(tx *gorm.DB, row, next *projectRow, p *portal.Project) error {
+			res := tx.Model(&projectRow{}).Where("id = ?", id).Updates(map[string]any{
+				"customer_id": next.CustomerID, "name": next.Name, "description": next.Description,
+				"jsm_organization_id": next.JSMOrganizationID,
+				"contact_name":        next.ContactName, "contact_phone": next.ContactPhone,
+				"contact_email": next.ContactEmail, "notes": next.Notes,
+				"ticket_visibility": next.TicketVisibility,
+				"version":           next.Version, "updated_at": next.UpdatedAt,
+			})
+			if res.Error != nil {
+				return translate(res.Error, projectOp("update project", p))
+			}
+			if next.Name != row.Name {
+				if err := tx.Model(&projectUserRow{}).Where("project_id = ?", id).
+					Update("project_name", next.Name).Error; err != nil {
+					return translate(err, projectOp("update project", p))
+				}
+			}
+			return nil
+		})
 }
 
 // DeleteProject deletes a project; its user assignments and partner links go with it.
 func (db *DB) DeleteProject(ctx context.Context, id uuid.UUID) error {
-	res := db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&projectRow{})
-	if res.Error != nil {
-		return translate(res.Error, projectOp("delete project", nil))
-	}
-	if res.RowsAffected == 0 {
-		return portal.Errorf(portal.NotFound, "project not found")
-	}
-	return nil
+	return deleteByID[projectRow](ctx, db, id, projectOp("delete project", nil))
 }
 
 // AssignUser assigns a user to a project, or changes the assignment's seesAllTickets
@@ -293,7 +252,7 @@ func (db *DB) ListProjectPartners(ctx context.Context, projectID uuid.UUID, p po
 	if err != nil {
 		return nil, translate(err, op{context: "list project partners"})
 	}
-	return partnerEntities(rows), nil
+	return entities[portal.Partner](rows), nil
 }
 
 // missing explains a foreign key violation of a project link: NotFound of the project when it

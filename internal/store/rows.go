@@ -37,6 +37,10 @@ func customerFrom(c *portal.Customer) customerRow {
 	}
 }
 
+func (r *customerRow) header() (*uuid.UUID, *int64, *time.Time, *time.Time) {
+	return &r.ID, &r.Version, &r.CreatedAt, &r.UpdatedAt
+}
+
 func (r *customerRow) entity() portal.Customer {
 	notes := r.Notes
 	return portal.Customer{
@@ -63,6 +67,10 @@ func partnerFrom(p *portal.Partner) partnerRow {
 		ID: p.ID, Name: p.Name, PartnerNumber: p.PartnerNumber, Notes: deref(p.Notes),
 		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
+}
+
+func (r *partnerRow) header() (*uuid.UUID, *int64, *time.Time, *time.Time) {
+	return &r.ID, &r.Version, &r.CreatedAt, &r.UpdatedAt
 }
 
 func (r *partnerRow) entity() portal.Partner {
@@ -108,6 +116,10 @@ func ticketVisibility(v string) string {
 		return portal.VisibilityProject
 	}
 	return v
+}
+
+func (r *projectRow) header() (*uuid.UUID, *int64, *time.Time, *time.Time) {
+	return &r.ID, &r.Version, &r.CreatedAt, &r.UpdatedAt
 }
 
 func (r *projectRow) entity() portal.Project {

@@ -106,6 +106,10 @@ func productVersionFrom(v *portal.ProductVersion) productVersionRow {
 	}
 }
 
+func (r *productVersionRow) header() (*uuid.UUID, *int64, *time.Time, *time.Time) {
+	return &r.ID, &r.Version, &r.CreatedAt, &r.UpdatedAt
+}
+
 func (r *productVersionRow) entity() portal.ProductVersion {
 	return portal.ProductVersion{
 		ID: r.ID, Name: r.Name, Active: r.Active, StartDate: r.StartDate.t, EndDate: r.EndDate.timePtr(),
@@ -189,6 +193,10 @@ func subscriptionLevelFrom(l *portal.SubscriptionLevel) subscriptionLevelRow {
 	}
 }
 
+func (r *subscriptionLevelRow) header() (*uuid.UUID, *int64, *time.Time, *time.Time) {
+	return &r.ID, &r.Version, &r.CreatedAt, &r.UpdatedAt
+}
+
 func (r *subscriptionLevelRow) entity() portal.SubscriptionLevel {
 	var targets []portal.SLATarget
 	if len(r.SLATargets) > 0 {
@@ -217,6 +225,10 @@ func ticketTypeFrom(t *portal.TicketType) ticketTypeRow {
 		ID: t.ID, Name: t.Name, Description: t.Description, Active: t.Active,
 		Version: t.Version, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
+}
+
+func (r *ticketTypeRow) header() (*uuid.UUID, *int64, *time.Time, *time.Time) {
+	return &r.ID, &r.Version, &r.CreatedAt, &r.UpdatedAt
 }
 
 func (r *ticketTypeRow) entity() portal.TicketType {

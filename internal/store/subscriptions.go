@@ -346,9 +346,5 @@ func (db *DB) SummarizeSubscriptions(ctx context.Context, projectID uuid.UUID, t
 }
 
 func subscriptionEntities(rows []subscriptionView) []portal.Subscription {
-	out := make([]portal.Subscription, len(rows))
-	for i := range rows {
-		out[i] = rows[i].entity()
-	}
-	return out
+	return entities[portal.Subscription](rows)
 }

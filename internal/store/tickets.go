@@ -411,11 +411,7 @@ func (db *DB) ListTicketComments(ctx context.Context, ticketID uuid.UUID, intern
 	if err := q.Order("ticket_comments.created_at, ticket_comments.id").Limit(p.Limit).Find(&rows).Error; err != nil {
 		return nil, translate(err, op{context: "list ticket comments"})
 	}
-	out := make([]portal.TicketComment, len(rows))
-	for i := range rows {
-		out[i] = rows[i].entity()
-	}
-	return out, nil
+	return entities[portal.TicketComment](rows), nil
 }
 
 // ClaimIdempotencyKey inserts r unless (r.Subject, r.Key) exists: claimed is true when this

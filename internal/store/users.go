@@ -162,9 +162,5 @@ func (db *DB) DeleteUser(ctx context.Context, id uuid.UUID) error {
 }
 
 func userEntities(rows []userRow) []portal.User {
-	out := make([]portal.User, len(rows))
-	for i := range rows {
-		out[i] = rows[i].entity()
-	}
-	return out
+	return entities[portal.User](rows)
 }
