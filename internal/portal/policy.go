@@ -1,6 +1,10 @@
 package portal
 
-import "context"
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
 
 // Permissions says what a caller may do. It is the one authorization policy of the portal:
 // services consult it, /me reports it, and Scope derives from it.
@@ -53,6 +57,11 @@ func PermissionsOf(p Principal) Permissions {
 func ScopeOf(c Caller) Scope {
 	if PermissionsOf(c.Principal).ReadAll {
 		return Scope{All: true}
+	}
+	if len(c.Roles) == 0 {
+		// No portal role (taken away in the identity provider, say): assignments that remain
+		// grant nothing. uuid.Nil is assigned to no project.
+		return Scope{UserID: uuid.Nil}
 	}
 	return Scope{UserID: c.UserID}
 }

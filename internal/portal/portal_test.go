@@ -55,7 +55,7 @@ func TestIfMatch(t *testing.T) {
 	tests := []struct {
 		header string
 		ok     bool
-	}{{"", true}, {`"3"`, true}, {`W/"3"`, true}, {"*", true}, {`"2", "3"`, true}, {`"2"`, false}, {"3", false}}
+	}{{"", true}, {`"3"`, true}, {`W/"3"`, false}, {"*", true}, {`"2", "3"`, true}, {`"2"`, false}, {"3", false}}
 	for _, tt := range tests {
 		err := checkIfMatch(tt.header, 3)
 		if (err == nil) != tt.ok || (err != nil && !IsKind(err, PreconditionFailed)) {

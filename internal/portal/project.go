@@ -118,7 +118,8 @@ func (s *Service) CreateProject(ctx context.Context, in ProjectInput) (*Project,
 }
 
 // UpdateProject replaces a project's fields (cp-admin). Moving a project to another customer
-// is allowed; access follows from assignments, which stay with the project.
+// removes all its user assignments and partner links in the same transaction: the old
+// customer's people must not keep the project, its tickets, or a view of the new customer.
 func (s *Service) UpdateProject(ctx context.Context, id uuid.UUID, in ProjectInput, ifMatch string) (*Project, error) {
 	if err := s.mayManage(ctx, manageProjects, "change projects", s.projectVisible(id)); err != nil {
 		return nil, err
@@ -126,7 +127,18 @@ func (s *Service) UpdateProject(ctx context.Context, id uuid.UUID, in ProjectInp
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	return auditedUpdate(ctx, s, "project", id, Store.UpdateProject, func(p *Project) error {
+	update := func(tx Store, ctx context.Context, id uuid.UUID, fn func(*Project) error) (*Project, error) {
+		var from uuid.UUID
+		p, err := tx.UpdateProject(ctx, id, func(p *Project) error { from = p.CustomerID; return fn(p) })
+		if err != nil || p.CustomerID == from {
+			return p, err
+		}
+		if _, _, err := tx.ClearProjectAccess(ctx, id); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	return auditedUpdate(ctx, s, "project", id, update, func(p *Project) error {
 		if err := checkIfMatch(ifMatch, p.Version); err != nil {
 			return err
 		}
@@ -234,6 +246,12 @@ func (s *Service) ListProjectUsers(ctx context.Context, projectID uuid.UUID, req
 	rows, err := s.store.ListProjectUsers(ctx, projectID, params)
 	if err != nil {
 		return Page[User]{}, err
+	}
+	if _, perm, _ := callerFrom(ctx); !perm.ReadAll {
+		// Customers and partners learn who else works on the project, not how to reach them.
+		for i := range rows {
+			rows[i] = User{ID: rows[i].ID, Username: rows[i].Username}
+		}
 	}
 	return pageOf(rows, limit, func(u User) Key { return Key{Name: u.Username, ID: u.ID} }), nil
 }

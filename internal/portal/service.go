@@ -69,9 +69,19 @@ func (s *Service) Authenticate(ctx context.Context, p Principal) (Caller, error)
 	// A token outlives the disabling of its user by up to its lifetime: refuse tokens issued
 	// before the portal recorded the user as disabled. A token issued later means the identity
 	// provider let the user sign in again (re-enabled there), which the upsert records.
-	if u, err := s.store.GetUserBySubject(ctx, p.Subject); err == nil && !u.Enabled && !p.IssuedAt.After(u.UpdatedAt) {
+	switch u, err := s.store.GetUserBySubject(ctx, p.Subject); {
+	case err == nil && !u.Enabled && !p.IssuedAt.After(u.UpdatedAt):
 		return Caller{}, Errorf(Unauthenticated, "this account is disabled")
-	} else if err != nil && !IsKind(err, NotFound) {
+	case IsKind(err, NotFound):
+		// Deleted users leave a tombstone: their old tokens must not recreate them.
+		at, deleted, err := s.store.SubjectDeletedAt(ctx, p.Subject)
+		if err != nil {
+			return Caller{}, err
+		}
+		if deleted && !p.IssuedAt.After(at) {
+			return Caller{}, Errorf(Unauthenticated, "this account was deleted")
+		}
+	case err != nil:
 		return Caller{}, err
 	}
 	u, err := s.store.UpsertUser(ctx, User{Subject: p.Subject, Username: username, Email: p.Email,

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -73,7 +74,8 @@ type Store interface {
 	GetProject(ctx context.Context, scope Scope, id uuid.UUID) (*Project, error)
 	ListProjects(ctx context.Context, scope Scope, f ProjectFilter) ([]Project, error)
 	UpdateProject(ctx context.Context, id uuid.UUID, fn func(*Project) error) (*Project, error)
-	// DeleteProject removes the project with its user assignments and partner links.
+	// DeleteProject removes the project with its user assignments and partner links; a project
+	// that has tickets or subscriptions is a Conflict.
 	DeleteProject(ctx context.Context, id uuid.UUID) error
 
 	// AssignUser assigns a user to a project, or updates the assignment's seesAllTickets
@@ -105,8 +107,13 @@ type Store interface {
 	SyncUser(ctx context.Context, u User) (*User, error)
 	// ListUsers lists users ordered by (username, id); Key.Name is the username.
 	ListUsers(ctx context.Context, f UserFilter) ([]User, error)
-	// DeleteUser removes the user with their project assignments.
+	// DeleteUser removes the user with their project assignments, and remembers the subject as
+	// deleted (SubjectDeletedAt), so that tokens issued before stay refused.
 	DeleteUser(ctx context.Context, id uuid.UUID) error
+	// SubjectDeletedAt reports when a user with this subject was deleted, if ever.
+	SubjectDeletedAt(ctx context.Context, subject string) (time.Time, bool, error)
+	// ClearProjectAccess removes every user assignment and partner link of a project.
+	ClearProjectAccess(ctx context.Context, id uuid.UUID) (users, partners int64, err error)
 }
 
 // AssignResult says what AssignUser did.

@@ -44,7 +44,8 @@ func ticketScopeOf(c Caller, perm Permissions) TicketScope {
 	if perm.ReadAll {
 		return TicketScope{All: true, UserID: c.UserID, InternalComments: true}
 	}
-	return TicketScope{UserID: c.UserID, Customer: c.Has(RoleCustomer) && !c.Has(RolePartner)}
+	// The restriction of "own" projects is the default: only partners are exempt.
+	return TicketScope{UserID: ScopeOf(c).UserID, Customer: !c.Has(RolePartner)}
 }
 
 // ticketCaller returns the caller with their ticket scope.
@@ -153,9 +154,10 @@ func (s *Service) replay(ctx context.Context, rec IdempotencyRecord, existing *I
 	if existing.RequestHash != rec.RequestHash {
 		return nil, Errorf(Unprocessable, "this Idempotency-Key was used for a different request; use a new key")
 	}
-	deadline := s.now().Add(3 * time.Second)
+	// Waiting is about real time, not the service's (injectable) clock.
+	deadline := time.Now().Add(3 * time.Second)
 	for existing.TicketID == nil {
-		if s.now().After(deadline) {
+		if time.Now().After(deadline) {
 			return nil, Errorf(Conflict, "a request with this Idempotency-Key is still being processed; retry shortly")
 		}
 		select {

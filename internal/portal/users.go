@@ -313,8 +313,9 @@ func (s *Service) SetUserRole(ctx context.Context, id uuid.UUID, role Role) (*Us
 	if err := s.identity.SetRole(ctx, u.Subject, role); err != nil {
 		return nil, err
 	}
+	s.users.forget(u.Subject)
 	s.audit(ctx, "user.role_changed", "user", id.String(), "username", u.Username, "role", string(role))
-	return s.refresh(ctx, u)
+	return s.refreshOr(ctx, u, func(u *User) { u.Roles = []Role{role} })
 }
 
 // SetUserEnabled disables or enables a user (cp-admin).
@@ -338,13 +339,15 @@ func (s *Service) SetUserEnabled(ctx context.Context, id uuid.UUID, enabled bool
 	if err := s.identity.SetEnabled(ctx, u.Subject, enabled); err != nil {
 		return nil, err
 	}
-	s.users.forget(u.Subject)
+	// Forgotten again on the way out: a request of this user that raced the change must not
+	// leave a cached "enabled" behind.
+	defer s.users.forget(u.Subject)
 	action := "user.disabled"
 	if enabled {
 		action = "user.enabled"
 	}
 	s.audit(ctx, action, "user", id.String(), "username", u.Username)
-	return s.refresh(ctx, u)
+	return s.refreshOr(ctx, u, func(u *User) { u.Enabled = enabled })
 }
 
 // DeleteUser removes a user from the identity provider and the portal, with their project
@@ -375,13 +378,19 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// refresh re-reads a changed user from the identity provider into the portal's record.
-func (s *Service) refresh(ctx context.Context, u *User) (*User, error) {
+// refreshOr re-reads a user the identity provider has just changed into the portal's record.
+// When that read fails, the change still happened: the portal records what it knows (known
+// applies it) rather than report a failure and keep a stale record, which for a disabled user
+// would keep accepting their tokens.
+func (s *Service) refreshOr(ctx context.Context, u *User, known func(*User)) (*User, error) {
 	iu, err := s.identity.GetUser(ctx, u.Subject)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		return s.sync(ctx, iu)
 	}
-	return s.sync(ctx, iu)
+	s.log.WarnContext(ctx, "identity provider changed the user but could not be read back", "user", u.ID, "error", err)
+	next := *u
+	known(&next)
+	return s.store.SyncUser(context.WithoutCancel(ctx), next)
 }
 
 // RedeemToken sets a password with a mailed invitation or reset link. It needs no caller: the

@@ -85,7 +85,8 @@ func checkIfMatch(ifMatch string, version int64) error {
 	}
 	want := ETag(version)
 	for _, tag := range strings.Split(ifMatch, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		// If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
+		tag = strings.TrimSpace(tag)
 		if tag == "*" || tag == want {
 			return nil
 		}

@@ -104,7 +104,41 @@ func (db *DB) UpdateProject(ctx context.Context, id uuid.UUID, fn func(*portal.P
 
 // DeleteProject deletes a project; its user assignments and partner links go with it.
 func (db *DB) DeleteProject(ctx context.Context, id uuid.UUID) error {
-	return deleteByID[projectRow](ctx, db, id, projectOp("delete project", nil))
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Tickets and subscriptions are the customer's history: deleting them with the project
+		// would be silent data loss, so a project that has any is refused.
+		var n int64
+		err := tx.Raw(`SELECT (SELECT count(*) FROM tickets WHERE project_id = ?) +
+			(SELECT count(*) FROM subscriptions WHERE project_id = ?)`, id, id).Scan(&n).Error
+		if err != nil {
+			return translate(err, op{context: "delete project"})
+		}
+		if n > 0 {
+			return portal.Errorf(portal.Conflict, "the project still has tickets or subscriptions; they are kept as the customer's history")
+		}
+		bound := *db
+		bound.gorm = tx
+		return deleteByID[projectRow](ctx, &bound, id, projectOp("delete project", nil))
+	})
+}
+
+// ClearProjectAccess removes every user assignment and partner link of a project, which
+// follows a project moved to another customer: the old customer's people must not keep it.
+func (db *DB) ClearProjectAccess(ctx context.Context, id uuid.UUID) (users, partners int64, err error) {
+	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("project_id = ?", id).Delete(&projectUserRow{})
+		if res.Error != nil {
+			return translate(res.Error, op{context: "clear project users"})
+		}
+		users = res.RowsAffected
+		res = tx.Where("project_id = ?", id).Delete(&projectPartnerRow{})
+		if res.Error != nil {
+			return translate(res.Error, op{context: "clear project partners"})
+		}
+		partners = res.RowsAffected
+		return nil
+	})
+	return users, partners, err
 }
 
 // AssignUser assigns a user to a project, or changes the assignment's seesAllTickets

@@ -342,8 +342,8 @@ func sameParticipants(a, b []ticketParticipantRow) bool {
 	return true
 }
 
-// AddTicketComment stores c and moves the ticket's UpdatedAt and SyncedAt forward to the
-// comment's time, in one transaction. It sets c's ID (a UUIDv7 when zero) and CreatedAt (the
+// AddTicketComment stores c and moves the ticket's SyncedAt (and, for a public comment,
+// UpdatedAt) forward to the comment's time, in one transaction. It sets c's ID (a UUIDv7 when zero) and CreatedAt (the
 // store's clock when zero); an empty author username is read from the user.
 func (db *DB) AddTicketComment(ctx context.Context, c *portal.TicketComment) error {
 	id, err := newID(c.ID)
@@ -357,10 +357,12 @@ func (db *DB) AddTicketComment(ctx context.Context, c *portal.TicketComment) err
 		return portal.FieldErrorf(portal.Invalid, "authorId", "user %s does not exist", c.Author.ID)
 	}}
 	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// An internal comment does not move updated_at: customers see that time (and sort by
+		// it), and it must not tell them that staff wrote something they cannot read.
 		res := tx.Exec(`UPDATE tickets SET
-			updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END,
+			updated_at = CASE WHEN updated_at < ? AND NOT ? THEN ? ELSE updated_at END,
 			synced_at = CASE WHEN synced_at < ? THEN ? ELSE synced_at END
-			WHERE id = ?`, row.CreatedAt, row.CreatedAt, row.CreatedAt, row.CreatedAt, row.TicketID)
+			WHERE id = ?`, row.CreatedAt, row.Internal, row.CreatedAt, row.CreatedAt, row.CreatedAt, row.TicketID)
 		if res.Error != nil {
 			return translate(res.Error, o)
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -151,14 +152,34 @@ func (db *DB) ListUsers(ctx context.Context, f portal.UserFilter) ([]portal.User
 
 // DeleteUser deletes a user; their project assignments go with them.
 func (db *DB) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	res := db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&userRow{})
-	if res.Error != nil {
-		return translate(res.Error, op{context: "delete user"})
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var u userRow
+		if err := tx.Select("subject").Where("id = ?", id).Take(&u).Error; err != nil {
+			return translate(err, op{context: "delete user", notFound: "user not found"})
+		}
+		if err := tx.Where("id = ?", id).Delete(&userRow{}).Error; err != nil {
+			return translate(err, op{context: "delete user"})
+		}
+		// The tombstone outlives the row, so that a token issued before now stays refused.
+		err := tx.Exec(`INSERT INTO deleted_subjects (subject, deleted_at) VALUES (?, ?)
+			ON CONFLICT (subject) DO UPDATE SET deleted_at = excluded.deleted_at`, u.Subject, db.clock()).Error
+		return translate(err, op{context: "record deleted user"})
+	})
+}
+
+// SubjectDeletedAt reports when a user with this subject was deleted, if ever.
+func (db *DB) SubjectDeletedAt(ctx context.Context, subject string) (time.Time, bool, error) {
+	var rows []struct {
+		DeletedAt time.Time `gorm:"column:deleted_at"`
 	}
-	if res.RowsAffected == 0 {
-		return portal.Errorf(portal.NotFound, "user not found")
+	err := db.gorm.WithContext(ctx).Raw(`SELECT deleted_at FROM deleted_subjects WHERE subject = ?`, subject).Scan(&rows).Error
+	if err != nil {
+		return time.Time{}, false, translate(err, op{context: "read deleted subject"})
 	}
-	return nil
+	if len(rows) == 0 {
+		return time.Time{}, false, nil
+	}
+	return rows[0].DeletedAt, true, nil
 }
 
 func userEntities(rows []userRow) []portal.User {
