@@ -262,6 +262,14 @@ func TestEmbeddedDefault(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // tokens carry whole seconds: the next one must be issued after the enable
 	bob, _ = token(t, tokenURL, "customer-portal", "bob", "bob-password-1")
 	call(t, "GET", p.url+"/api/v1/me", bob, nil, 200)
+	// A role change also retires the tokens that carry the old role.
+	call(t, "PUT", p.url+"/api/v1/users/"+me["id"].(string)+"/role", admin, map[string]any{"role": "cp-customer"}, 200)
+	call(t, "GET", p.url+"/api/v1/me", bob, nil, 401)
+	time.Sleep(1100 * time.Millisecond)
+	bob, _ = token(t, tokenURL, "customer-portal", "bob", "bob-password-1")
+	if me := call(t, "GET", p.url+"/api/v1/me", bob, nil, 200); me["roles"].([]any)[0] != "cp-customer" {
+		t.Errorf("bob's roles after the change: %v", me["roles"])
+	}
 
 	// Restarting on the same data directory keeps data, keys and the admin (no second bootstrap).
 	p.shutdown()

@@ -72,6 +72,10 @@ func (s *Service) Authenticate(ctx context.Context, p Principal) (Caller, error)
 	switch u, err := s.store.GetUserBySubject(ctx, p.Subject); {
 	case err == nil && !u.Enabled && !p.IssuedAt.After(u.UpdatedAt):
 		return Caller{}, Errorf(Unauthenticated, "this account is disabled")
+	case err == nil && !p.IssuedAt.After(u.UpdatedAt) && rolesKey(u.Roles) != rolesKey(p.Roles):
+		// The portal recorded other roles after this token was issued (an admin changed them):
+		// the token's roles are stale, and a demoted admin must not keep acting as one.
+		return Caller{}, Errorf(Unauthenticated, "your access changed since you signed in; sign in again")
 	case IsKind(err, NotFound):
 		// Deleted users leave a tombstone: their old tokens must not recreate them.
 		at, deleted, err := s.store.SubjectDeletedAt(ctx, p.Subject)
