@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -146,11 +147,17 @@ func (db *DB) ClearProjectAccess(ctx context.Context, id uuid.UUID) (users, part
 // PostgreSQL row tells an insert from an update by xmax; on SQLite, whose writers take turns
 // (transactions begin IMMEDIATE), a read of the assignment in the same transaction does.
 func (db *DB) AssignUser(ctx context.Context, projectID, userID uuid.UUID, seesAllTickets bool) (portal.AssignResult, error) {
-	const upsert = `INSERT INTO project_users (project_id, user_id, project_name, sees_all_tickets, created_at)
+	const upsertAssignment = `INSERT INTO project_users (project_id, user_id, project_name, sees_all_tickets, created_at)
 		SELECT id, ?, name, ?, ? FROM projects WHERE id = ?
 		ON CONFLICT (project_id, user_id) DO UPDATE SET sees_all_tickets = excluded.sees_all_tickets
 		WHERE project_users.sees_all_tickets <> excluded.sees_all_tickets`
 	args := []any{userID, seesAllTickets, db.clock(), projectID}
+	// On PostgreSQL the project row is read FOR SHARE, so an assignment racing a rename waits
+	// for it and copies the new name (SQLite writers take turns anyway).
+	stmt := upsertAssignment
+	if db.dialect == Postgres {
+		stmt = strings.Replace(stmt, "FROM projects WHERE id = ?", "FROM projects WHERE id = ? FOR SHARE", 1)
+	}
 	var (
 		written bool // a row was inserted or updated
 		existed bool // the assignment existed before
@@ -160,7 +167,7 @@ func (db *DB) AssignUser(ctx context.Context, projectID, userID uuid.UUID, seesA
 		var rows []struct {
 			Inserted bool `gorm:"column:inserted"`
 		}
-		err = db.gorm.WithContext(ctx).Raw(upsert+" RETURNING (xmax = 0) AS inserted", args...).Scan(&rows).Error
+		err = db.gorm.WithContext(ctx).Raw(stmt+" RETURNING (xmax = 0) AS inserted", args...).Scan(&rows).Error
 		if err == nil && len(rows) == 1 {
 			written, existed = true, !rows[0].Inserted
 		}
@@ -171,7 +178,7 @@ func (db *DB) AssignUser(ctx context.Context, projectID, userID uuid.UUID, seesA
 				Count(&n).Error; err != nil {
 				return err
 			}
-			res := tx.Exec(upsert, args...)
+			res := tx.Exec(stmt, args...)
 			existed, written = n > 0, res.RowsAffected == 1
 			return res.Error
 		})
