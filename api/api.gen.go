@@ -5198,15 +5198,25 @@ type ApproveSubscriptionResponseObject interface {
 	VisitApproveSubscriptionResponse(w http.ResponseWriter) error
 }
 
-type ApproveSubscription200JSONResponse Subscription
+type ApproveSubscription200ResponseHeaders struct {
+	ETag *string
+}
+
+type ApproveSubscription200JSONResponse struct {
+	Body    Subscription
+	Headers ApproveSubscription200ResponseHeaders
+}
 
 func (response ApproveSubscription200JSONResponse) VisitApproveSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5238,15 +5248,25 @@ type RejectSubscriptionResponseObject interface {
 	VisitRejectSubscriptionResponse(w http.ResponseWriter) error
 }
 
-type RejectSubscription200JSONResponse Subscription
+type RejectSubscription200ResponseHeaders struct {
+	ETag *string
+}
+
+type RejectSubscription200JSONResponse struct {
+	Body    Subscription
+	Headers RejectSubscription200ResponseHeaders
+}
 
 func (response RejectSubscription200JSONResponse) VisitRejectSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8711,29 +8731,29 @@ var swaggerSpec = []string{
 	"r630ZdlIqjOKVA0d4kNXnUlXlx1bhoq1Nu0yZiTavV5W2Zb19gC3fUMNQG1QvPmtLQo+BH970c8tx8E/",
 	"C+dro3B1KoVSkfJ4tfqfSXjvlrh0ar89QNh4qnDlOZfXUgfWasLFtuSKtjBAVV/L08YmNxazLsf+ovDk",
 	"y8p7nwlbJtylcB8HXssa9MfYBR57f2HnuYbnvK0kYAPqz1eWeXIx5nlKMLbXUgNLXyiiQY7V6j7teQJ4",
-	"QCcTKWx3nochdtTWXAWMXINBVR8QcvyQ0I9I/4uGKdju4bmQNrecdbAAN1QVxAPZA7hBC+gloAPisZBv",
-	"1sxohqVtyJhjJypB8HyohV3Ymiy9aNNthX5ZgYOqR+MCh+maicBp6SnnMK0vHO0mGEmnvMuHKbSoAM9U",
-	"0vDhWypXdYK64uhP962R8LfxPjkvD6kt0s1azFk9pu0YX8d+VbaJq31uCVbM83RuzmorGI5aocGxpwwY",
-	"u6wU1Gfg/MFDCWO6pCv7ma0qwZkbYL3le0bDWuxlqEKg/l1g5n4LIVRls72n8Ge4CAvtoN3dkRG0+Ntk",
-	"oEzViPFJgmVsC8Pv0WcRko0V7QcNlPj9eCkWbay/JYz73vwStTN/Xkr8gyjTtvDkt+uCWCXg/N+R5v+O",
-	"NN98pHmtI+l8iHnStNe3xqa6vw6+3cLsflG+ehkCveHDfA2asrxN9dFl6/m1mJndAZaVR3zfTbIzKa5z",
-	"lqKMbrskt7cR3V1LQL/d/d9h5jISa4A58AtbgfSc+ld/0yHDtb2s1CHNb3ttuRwWAi8qrEiIyLOgBR7j",
-	"GiSnucUSgyBK0+EQ8WX9SNGm7JxkWe2wNqrsuDmeUN/xu4yZerNsLcK6m8IG9zsSUQG7pBHXszLNEulB",
-	"5QddgAHzV9u58Dtb+xq4EXNptS1PYQ7NzGdoktMoXUNmkua21nDFamZX3GZ5gu17K0HYlAgJSuR3tm08",
-	"fpa51rRzNrsLz04ufPjC5jDWiT/osnkaOXjjvKz0R5UUqwwLiSNgM/ek0YTdyBZWUy0TDm65mKojlzph",
-	"0w3uoMo3ILV0g7Jhuypzkq84doKBbJ98mM/uiOGIIcJbSn2ZM+CdUgV7jCvgiqHJTsPXKnfErDghMKYs",
-	"TxwrENK2PcZuy+NCaWLwhzLeZt/7dWHf2yV931u6+YocVg4EOjcvtw4FnF7nkD1hfWvEuk5pQ2stUuM7",
-	"kFskjuqGvlL6Mn9LmWfjO2f5WuwTKe5YBrJyr9ywO+BYKCBxGSWqVoYS6e0VN4iHGY+M3+SwVyiDjV8n",
-	"zKBHszEX0cJS+6Dhku9+RRTwTKHcK6b8il/1bGEuMhMFNugSBddXPezDtbtPzqzfF7typZRzock1mDF0",
-	"UrZUZ4rc2s5Pth+6baV1xZkif+r/ELvm2EcLNpgxFDTq2nZRzBKJ23Uau/3nkMdjV+LzWBaifMlCWlJ0",
-	"6lv8f6Lw+GJfQfxSkA8N3siqZ7yjOqVQ1VaucuUknw0Ef9naHBa7mSzzfMJChEuoRZt+Hd9Vf6vYeOlo",
-	"lSE/LcQKBQF08RIupmtTxG0moiOETCIRtNKoZbCL2/IGtLiTpPBJBSWA6hh94HlgZ7m8HLRFKD8hGVMW",
-	"03HX7m64Dn37JLwv9sWHX5gLi1dvSn6+CQrrRn8aEbtC60UIvQ4S4GAhpDv3B5LKoH/n43ArXvIBozuQ",
-	"80tr5LYXGajMGUhUyMgHb89qiPMG5co2mTOIxHadg5EZGr0vl5Hhi/UUlsTqE43eo/SGMt4ZAvW2RWuB",
-	"QvPa8cy3AcK2Rds8p3dGQCulTlqKgWm0bVDns1ulZj4K7lurm/9dVqR3xIfVCxlsjTuisrl21hiwPtfe",
-	"F1URMfVakWF/GYyFhgdwwXOrIG8kOEzk8Jz5X73vLwJvjWYnM4OrcLeEntS7mn3rXQOVIE8KPeod/fLZ",
-	"4IUtqWexqZB576h3QCfs4O4lYo0b8Js3VODl+tbsaKHCH8uSv+FvnjYFv3kjQjVa6fwNfmxm2pQPaJE5",
-	"quV+KB1+n+//JwAA//8=",
+	"QCcTKWx3nochdtTWXAWMXINBVR8QcvyQ0I9I/4uGKdju4bmQNrecp8QXt4Qq+AeyB3CRFpSRgI6Lx2JM",
+	"s9ZGM5xtQ0YgO1EJuudDZezCnlhRQhtyK9aUFT+oejQOcZiumeiclp55DtP6wtFOg5F7yruYmEILDvBM",
+	"JY2YAUtVq85TVxz9974VE/423ifn5SG1RdZZCz2rx9Ad4+vYH8s2jbXPLYGMebrOzVlt5WagFmow6SkD",
+	"1C4rhfgZOJvwUMIYMunKjGarSozmBljv/J7R6BZ7NaqQq38XtLnfQshW2dzvKfwnLqJDO2h3d5wELQU3",
+	"GZhTNX58kuAc2zLxe/SRhGRjRXtFAyV+P16RRRvrbwnjvjc/SO3Mn5fR4EGUaVt48tt1eawS4P7vyPZ/",
+	"R7ZvPrK91gF1PqQ9afoHWmNh3V8H325hdr8oP74Mud7wYb4GTVnepvrostX9Wsza7gDLSie+zyfZmRTX",
+	"OUtRRrddmdvblu6uJYHA7v7vMHMZkDXAHPiFrUB6Tv2rv+kQ5dpeVurI5re9ttwRC4EXFVYkRORZ0HKP",
+	"cQ2S09xiiUEQpelwiPiyfqRoU3ZOsqx2WBtVdtwcT6jv+F3GTMtZthZh3U1hkwkciaiAXdKI61mZ1on0",
+	"oPK7LsCA+avtQgY6W/sauBFzobUtT2HOzsxnhJLTKF1DZpLmtrZxxWpmV9xmlYLtsytB2BQMCUrkd7ZN",
+	"PX6WuVa4cza7C89OLny4xOYw1ok/6CJ6Gjl447ys9H+VFKsMQ4kjYDPXpdH03cgWVlMtExxuuZiqI5eq",
+	"YdMb7qDKbyC19IayQbwqc6CvOHaegWyffJjPJonhiCHCW0q1mTPgnVIFe4wr4IqhyU7D1ypXxaw4ITCm",
+	"LE8cKxDStlnG7s7jQmli8Icy3mbf+3Vhn90lfeZbugeLHFYOPDo3L7cOBZxe55A9YT1txLpOaUprLYrj",
+	"O55bJI7qhr4y+zJ/S5nX4zt1+drvEynuWAaycq/csDvgWJggcRksqlb2EuntFTeIhxmWjN/ksFcog41f",
+	"J8ygR7MRGNHCUvugwZPvtkUU8Eyh3Cum/Ipf9WwhMDITBTYEEwXXVz3s+7W7T86snxm7gKWUc6HJNZgx",
+	"dFK2cGeK3NpOU7b/um3ddcWZIn/q/xC75ti3CzaYoRQ0Btt2Ec4Sidt1Grv955A3ZFfi82YWonzJQlpS",
+	"gupb/H+i8PhiX0H8UpAPDd7Iqke9ozqlUNVWHnPlpKINBJvZWiAWu5ks84rCwodLqEWbfh3fVX+r2Hjp",
+	"aJUhPy3ECgUBdPESLqZrU8Rt5qMjhEwiEbTSqGWwi9sAB7S4k6TwSQUlh+oYfeB5YGe5vBy0RSg/IRlT",
+	"FtNx1+5uuI6A+yS8L/bFh1+YC4tXb0p+vgkK60Z/GhG7QutFCL0OEuBgIaQ79weSyqBf6ONwK15iAqM7",
+	"kPNLa+S2FxmozBlIVMjIB2/PaojzBuXKtpwziMSSnYORGRq9NpeR4Yv1FLLEaheNXqf0hjLeGQL1Nklr",
+	"gULz2vHMtx3CNknbPKd3RkArpU5aioFptE1R57NbpUY/Cu5bq9P/XVbAd8SH1QsnbI07orK5dtYYsD7X",
+	"ThhVETH1WpFhfxmMhYYHcMFzqyBvJDhM5PCc+V+9zzACb41mJzODq6i3hJ7Uu6h9610DlSBPCj3qHf3y",
+	"2eCFLeFnsamQee+od0An7ODuJWKNG/CbN1Tg5frW7KChwh/LEsPhb542Bb95I0I1Wun8DX5sZvaUD2iR",
+	"Oarlfigdfp/v/ycAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -307,7 +307,7 @@ func (h *handlers) ApproveSubscription(ctx context.Context, r api.ApproveSubscri
 	if err != nil {
 		return nil, err
 	}
-	return api.ApproveSubscription200JSONResponse(h.subscriptionView(s)), nil
+	return api.ApproveSubscription200JSONResponse{Body: h.subscriptionView(s), Headers: api.ApproveSubscription200ResponseHeaders{ETag: etag(s.Version)}}, nil
 }
 
 func (h *handlers) RejectSubscription(ctx context.Context, r api.RejectSubscriptionRequestObject) (api.RejectSubscriptionResponseObject, error) {
@@ -315,7 +315,7 @@ func (h *handlers) RejectSubscription(ctx context.Context, r api.RejectSubscript
 	if err != nil {
 		return nil, err
 	}
-	return api.RejectSubscription200JSONResponse(h.subscriptionView(s)), nil
+	return api.RejectSubscription200JSONResponse{Body: h.subscriptionView(s), Headers: api.RejectSubscription200ResponseHeaders{ETag: etag(s.Version)}}, nil
 }
 
 func (h *handlers) RenewSubscription(ctx context.Context, r api.RenewSubscriptionRequestObject) (api.RenewSubscriptionResponseObject, error) {
