@@ -183,6 +183,42 @@ func (e TicketVisibility) Valid() bool {
 	}
 }
 
+// Defines values for TicketingSettingsProvider.
+const (
+	TicketingSettingsProviderBuiltin TicketingSettingsProvider = "builtin"
+	TicketingSettingsProviderJira    TicketingSettingsProvider = "jira"
+)
+
+// Valid indicates whether the value is a known member of the TicketingSettingsProvider enum.
+func (e TicketingSettingsProvider) Valid() bool {
+	switch e {
+	case TicketingSettingsProviderBuiltin:
+		return true
+	case TicketingSettingsProviderJira:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketingSettingsInputProvider.
+const (
+	TicketingSettingsInputProviderBuiltin TicketingSettingsInputProvider = "builtin"
+	TicketingSettingsInputProviderJira    TicketingSettingsInputProvider = "jira"
+)
+
+// Valid indicates whether the value is a known member of the TicketingSettingsInputProvider enum.
+func (e TicketingSettingsInputProvider) Valid() bool {
+	switch e {
+	case TicketingSettingsInputProviderBuiltin:
+		return true
+	case TicketingSettingsInputProviderJira:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TicketSort.
 const (
 	TicketSortCreated TicketSort = "created"
@@ -580,6 +616,12 @@ type Renewal struct {
 	ProductVersionId *openapi_types.UUID `json:"productVersionId,omitempty"`
 }
 
+// RequestTypeMapping defines model for RequestTypeMapping.
+type RequestTypeMapping struct {
+	RequestTypeId string             `json:"requestTypeId"`
+	TicketTypeId  openapi_types.UUID `json:"ticketTypeId"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -812,6 +854,48 @@ type TicketTypePage struct {
 // cp-customer users see only the tickets they reported or take part in, unless their
 // assignment says `seesAllTickets`.
 type TicketVisibility string
+
+// TicketingDiagnosis defines model for TicketingDiagnosis.
+type TicketingDiagnosis struct {
+	Ok       bool     `json:"ok"`
+	Problems []string `json:"problems"`
+}
+
+// TicketingSettings defines model for TicketingSettings.
+type TicketingSettings struct {
+	ApiTokenSet          bool                      `json:"apiTokenSet"`
+	DefaultRequestTypeId *string                   `json:"defaultRequestTypeId,omitempty"`
+	Email                *string                   `json:"email,omitempty"`
+	Provider             TicketingSettingsProvider `json:"provider"`
+	RequestTypes         []RequestTypeMapping      `json:"requestTypes"`
+	ServiceDeskId        *string                   `json:"serviceDeskId,omitempty"`
+	SiteUrl              *string                   `json:"siteUrl,omitempty"`
+	Sync                 struct {
+		LastAttemptAt *time.Time `json:"lastAttemptAt,omitempty"`
+		LastError     *string    `json:"lastError,omitempty"`
+		LastSuccessAt *time.Time `json:"lastSuccessAt,omitempty"`
+		Stale         bool       `json:"stale"`
+	} `json:"sync"`
+	WebhookSecretSet bool `json:"webhookSecretSet"`
+}
+
+// TicketingSettingsProvider defines model for TicketingSettings.Provider.
+type TicketingSettingsProvider string
+
+// TicketingSettingsInput defines model for TicketingSettingsInput.
+type TicketingSettingsInput struct {
+	ApiToken             *string                        `json:"apiToken,omitempty"`
+	DefaultRequestTypeId *string                        `json:"defaultRequestTypeId,omitempty"`
+	Email                *string                        `json:"email,omitempty"`
+	Provider             TicketingSettingsInputProvider `json:"provider"`
+	RequestTypes         *[]RequestTypeMapping          `json:"requestTypes,omitempty"`
+	ServiceDeskId        *string                        `json:"serviceDeskId,omitempty"`
+	SiteUrl              *string                        `json:"siteUrl,omitempty"`
+	WebhookSecret        *string                        `json:"webhookSecret,omitempty"`
+}
+
+// TicketingSettingsInputProvider defines model for TicketingSettingsInput.Provider.
+type TicketingSettingsInputProvider string
 
 // User defines model for User.
 type User struct {
@@ -1169,6 +1253,18 @@ type ListUserProjectsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// JiraWebhookJSONBody defines parameters for JiraWebhook.
+type JiraWebhookJSONBody map[string]interface{}
+
+// JiraWebhookParams defines parameters for JiraWebhook.
+type JiraWebhookParams struct {
+	Secret               *string `form:"secret,omitempty" json:"secret,omitempty"`
+	XPortalWebhookSecret *string `json:"X-Portal-Webhook-Secret,omitempty"`
+}
+
+// PutTicketingJSONRequestBody defines body for PutTicketing for application/json ContentType.
+type PutTicketingJSONRequestBody = TicketingSettingsInput
+
 // CreateCustomerJSONRequestBody defines body for CreateCustomer for application/json ContentType.
 type CreateCustomerJSONRequestBody = CustomerInput
 
@@ -1247,8 +1343,20 @@ type SetUserEnabledJSONRequestBody = EnabledChange
 // SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
 type SetUserRoleJSONRequestBody = RoleChange
 
+// JiraWebhookJSONRequestBody defines body for JiraWebhook for application/json ContentType.
+type JiraWebhookJSONRequestBody JiraWebhookJSONBody
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetTicketing The ticketing connection (cp-admin); secrets are never returned
+	// (GET /admin/ticketing)
+	GetTicketing(ctx echo.Context) error
+	// PutTicketing Set the ticketing connection (cp-admin)
+	// (PUT /admin/ticketing)
+	PutTicketing(ctx echo.Context) error
+	// TestTicketing Check the stored Jira connection (cp-admin)
+	// (POST /admin/ticketing/test)
+	TestTicketing(ctx echo.Context) error
 	// ListAuditEvents The audit log, newest first (cp-admin, cp-support)
 	// (GET /audit-events)
 	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
@@ -1450,11 +1558,41 @@ type ServerInterface interface {
 	// SetUserRole Change a user's role (cp-admin)
 	// (PUT /users/{userId}/role)
 	SetUserRole(ctx echo.Context, userId UserId) error
+	// JiraWebhook Jira webhook (issue and comment events) keeping the ticket mirror fresh
+	// (POST /webhooks/jira)
+	JiraWebhook(ctx echo.Context, params JiraWebhookParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// GetTicketing converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTicketing(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTicketing(ctx)
+	return err
+}
+
+// PutTicketing converts echo context to params.
+func (w *ServerInterfaceWrapper) PutTicketing(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutTicketing(ctx)
+	return err
+}
+
+// TestTicketing converts echo context to params.
+func (w *ServerInterfaceWrapper) TestTicketing(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TestTicketing(ctx)
+	return err
 }
 
 // ListAuditEvents converts echo context to params.
@@ -3089,6 +3227,41 @@ func (w *ServerInterfaceWrapper) SetUserRole(ctx echo.Context) error {
 	return err
 }
 
+// JiraWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) JiraWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params JiraWebhookParams
+	// ------------- Optional query parameter "secret" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "secret", ctx.QueryParams(), &params.Secret, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter secret: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Portal-Webhook-Secret" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Portal-Webhook-Secret")]; found {
+		var XPortalWebhookSecret string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Portal-Webhook-Secret, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Portal-Webhook-Secret", valueList[0], &XPortalWebhookSecret, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Portal-Webhook-Secret: %s", err))
+		}
+
+		params.XPortalWebhookSecret = &XPortalWebhookSecret
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.JiraWebhook(ctx, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3203,10 +3376,129 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/tickets/:key/status", wrapper.SetTicketStatus, options.OperationMiddlewares["setTicketStatus"]...)
 	router.GET(options.BaseURL+"/tickets/:key/comments", wrapper.ListTicketComments, options.OperationMiddlewares["listTicketComments"]...)
 	router.POST(options.BaseURL+"/tickets/:key/comments", wrapper.AddTicketComment, options.OperationMiddlewares["addTicketComment"]...)
+	router.GET(options.BaseURL+"/admin/ticketing", wrapper.GetTicketing, options.OperationMiddlewares["getTicketing"]...)
+	router.PUT(options.BaseURL+"/admin/ticketing", wrapper.PutTicketing, options.OperationMiddlewares["putTicketing"]...)
+	router.POST(options.BaseURL+"/admin/ticketing/test", wrapper.TestTicketing, options.OperationMiddlewares["testTicketing"]...)
+	router.POST(options.BaseURL+"/webhooks/jira", wrapper.JiraWebhook, options.OperationMiddlewares["jiraWebhook"]...)
 
 }
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type GetTicketingRequestObject struct {
+}
+
+type GetTicketingResponseObject interface {
+	VisitGetTicketingResponse(w http.ResponseWriter) error
+}
+
+type GetTicketing200JSONResponse TicketingSettings
+
+func (response GetTicketing200JSONResponse) VisitGetTicketingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTicketingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetTicketingdefaultApplicationProblemPlusJSONResponse) VisitGetTicketingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutTicketingRequestObject struct {
+	Body *PutTicketingJSONRequestBody
+}
+
+type PutTicketingResponseObject interface {
+	VisitPutTicketingResponse(w http.ResponseWriter) error
+}
+
+type PutTicketing200JSONResponse TicketingSettings
+
+func (response PutTicketing200JSONResponse) VisitPutTicketingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutTicketingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PutTicketingdefaultApplicationProblemPlusJSONResponse) VisitPutTicketingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestTicketingRequestObject struct {
+}
+
+type TestTicketingResponseObject interface {
+	VisitTestTicketingResponse(w http.ResponseWriter) error
+}
+
+type TestTicketing200JSONResponse TicketingDiagnosis
+
+func (response TestTicketing200JSONResponse) VisitTestTicketingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestTicketingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TestTicketingdefaultApplicationProblemPlusJSONResponse) VisitTestTicketingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListAuditEventsRequestObject struct {
 	Params ListAuditEventsParams
@@ -6108,8 +6400,51 @@ func (response SetUserRoledefaultApplicationProblemPlusJSONResponse) VisitSetUse
 	return err
 }
 
+type JiraWebhookRequestObject struct {
+	Params JiraWebhookParams
+	Body   *JiraWebhookJSONRequestBody
+}
+
+type JiraWebhookResponseObject interface {
+	VisitJiraWebhookResponse(w http.ResponseWriter) error
+}
+
+type JiraWebhook202Response struct {
+}
+
+func (response JiraWebhook202Response) VisitJiraWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type JiraWebhookdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response JiraWebhookdefaultApplicationProblemPlusJSONResponse) VisitJiraWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetTicketing The ticketing connection (cp-admin); secrets are never returned
+	// (GET /admin/ticketing)
+	GetTicketing(ctx context.Context, request GetTicketingRequestObject) (GetTicketingResponseObject, error)
+	// PutTicketing Set the ticketing connection (cp-admin)
+	// (PUT /admin/ticketing)
+	PutTicketing(ctx context.Context, request PutTicketingRequestObject) (PutTicketingResponseObject, error)
+	// TestTicketing Check the stored Jira connection (cp-admin)
+	// (POST /admin/ticketing/test)
+	TestTicketing(ctx context.Context, request TestTicketingRequestObject) (TestTicketingResponseObject, error)
 	// ListAuditEvents The audit log, newest first (cp-admin, cp-support)
 	// (GET /audit-events)
 	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
@@ -6311,6 +6646,9 @@ type StrictServerInterface interface {
 	// SetUserRole Change a user's role (cp-admin)
 	// (PUT /users/{userId}/role)
 	SetUserRole(ctx context.Context, request SetUserRoleRequestObject) (SetUserRoleResponseObject, error)
+	// JiraWebhook Jira webhook (issue and comment events) keeping the ticket mirror fresh
+	// (POST /webhooks/jira)
+	JiraWebhook(ctx context.Context, request JiraWebhookRequestObject) (JiraWebhookResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -6323,6 +6661,98 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetTicketing operation middleware
+func (sh *strictHandler) GetTicketing(ctx echo.Context) error {
+	var request GetTicketingRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTicketing(ctx.Request().Context(), request.(GetTicketingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTicketing")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTicketingResponseObject); ok {
+		return validResponse.VisitGetTicketingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutTicketing operation middleware
+func (sh *strictHandler) PutTicketing(ctx echo.Context) error {
+	var request PutTicketingRequestObject
+
+	var body PutTicketingJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutTicketing(ctx.Request().Context(), request.(PutTicketingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutTicketing")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutTicketingResponseObject); ok {
+		return validResponse.VisitPutTicketingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// TestTicketing operation middleware
+func (sh *strictHandler) TestTicketing(ctx echo.Context) error {
+	var request TestTicketingRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TestTicketing(ctx.Request().Context(), request.(TestTicketingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestTicketing")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TestTicketingResponseObject); ok {
+		return validResponse.VisitTestTicketingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListAuditEvents operation middleware
@@ -8602,158 +9032,220 @@ func (sh *strictHandler) SetUserRole(ctx echo.Context, userId UserId) error {
 	return nil
 }
 
+// JiraWebhook operation middleware
+func (sh *strictHandler) JiraWebhook(ctx echo.Context, params JiraWebhookParams) error {
+	var request JiraWebhookRequestObject
+
+	request.Params = params
+
+	var body JiraWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.JiraWebhook(ctx.Request().Context(), request.(JiraWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "JiraWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(JiraWebhookResponseObject); ok {
+		return validResponse.VisitJiraWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1rV+M4tuhf0cqdtQruGEjRNedOwyeaqpnDTL0OUNP3nqZuRdg7RIMjpSWZVKYW//0sbUm27MhJDEmg",
-	"u+ZLdxHbeu2t/X5866ViPBEcuFa9o2+9EdAMJP7zzSW9Mf/PQKWSTTQTvHfU+wdIxQQnYkj0CIiEiQQF",
-	"XFPzPCFDIcngbLj3jup0NNjvJT2VjmBMzUB6NoHeUU9pyfhN7/4+6b0VKbXjNqf5dP7WT5FKoBoyIkGJ",
-	"QqaweND7pDehko5Bu22cFlIJOT/D5QjIgMNXbV8Y+OkmEu6YKBSZ0Buci5m3fy1AznpJj9OxmS61g4YL",
-	"GdOvb4Hf6FHv6GX/8FUS2e5pobQYgzzLzAc47oTqUThs+ULSk/BrwSRkvSMtCwinGgo5prp31CsKZt6c",
-	"n6l1BvbokYcI2vh5GpQhOVWaSKDZMZ5nMcmoBsIUkTAsFGRkyvSIvHp5SJg9cXH9T0g1SUeU30BGFONp",
-	"dfAWIasNeNxqO/v/iJ78WzZmen7NH+kNEMX+1QrnHL8Lp8pgSItc947+1E/MvGxcjHtHh33zF+P2r5fl",
-	"EhjXcAPSrYHfXopb4PGzU5BK0GQoxRhPZUxZDhnJGb8tV1eHpcbBFoEzxMnDP+MK/d+HfXNRtAZpBv7/",
-	"v5zs/Tfd+1d/78cve5//+Ico6D9SqfkC7J2Uzx+HYh+lMAjRPk/5/HHz/BfCeg4Yp1TBHuMKuGKa3QHR",
-	"8FUjSMz8ZEdIwovxNchdMi6UJqngmjLehkK/tmHq4Z/+VIPIy9gaL1l6C/rvMGs5i1uYrYoBPxzWpvth",
-	"Dv6fzX8MBnz+33u/9Pd+bMMDu6aPkgnJdLWwxr4n/nm4nD9IGPaOev/roOI6B/apOigHrOY4h4mQGiLU",
-	"+4QUCiRhWUIMxxnDoO38pR+j7Vj+o32PF0JGqMZ7mILSZMik0uR6ZhmU4Yk7jjjsmjVdzywltPSvbXXK",
-	"zBClLz3H93pJD7ihKr8Ev9hBs97nBWvXVBfqlGq4EbIVSqr+1qqwik5RzX0JX3WXi6WK8ZjKmTm2W5ht",
-	"7VpdziYQUJnGDNo+7UZTPqkFBLJQj6aO9+ZjNRFcAUo3H6W4zmFs/mkODDieO51McmZFq4OJfeOP/1RW",
-	"zlr1MtpxccbG1eMEpBSS7Jz/5ZT8+OpP/4e4OUgGmrJc7e7jWbixzFQnRcb0mzu3vIkUE5Ca2S3Q1IuA",
-	"8JWOJ3koCO17RJ87icR8J+RFgcJDRBJ0LxiA2OOPvGFFDruKLGNmHTT/WFtdY61DS43uk941DIU0w5qt",
-	"upGtJNObO7JTJ9oMGeSZsgKQHgGT5I7mBShiByOUZwSnOHbigCJUGiE7o6mGbL8XmYllK+BN0hNpWkgJ",
-	"2YmuvW5Od0+zMcS+8RK3RejWx5f4IAa+6BWpkP8XK44GS2tAtQnDxCNLY/LaUj9HDqnCPyPyzcOVaRjX",
-	"/7HocgTYXMGeSkln5u9Kp4grPbX943SxFXtdYX6tSBhT/cYIiHGsti+8b8V6+/zjSPCWFyyf6YIqHuLv",
-	"UTKKjroiorZeVi60PYD63TrjRoahOcHnx8Tpo6iJppM9mo0Zx4uVTvZUMTHCABE8n+3HJnfkZvWdx/DZ",
-	"oWrjSOpwaUAhqUM1BEG4qEWIcsYnhW6nZEOaK0iWoFKTjS5DrVXfL1FtsaIWQ6PGFwsZe4U8neSBALVW",
-	"UOJDcMchvQhK6yA/JWnYGPF5w+l1DpllWx1xCuy3wfTXQuRA+dz8/s34CjTTOYyjEkNK+YcJcCvEqdhM",
-	"SS+HO8iXneRFcV2Skrf4wX0SqJerkCsJVAkeoUs/j2bOnoTDkTGdGRJFxAQ40XbpxwTGEz0j0xFwwvAd",
-	"lHc9FnjBn4svhvHdwRcVrNiIpsGfX+DrBI+28bM5clAasi8T4JlZ9ufIPpqIVJuowzHOQTnU1huAq04v",
-	"hgJn/I7p0jzYBQPbyFld+507AlToViZtRrlb+eXyEOq3fCl2jenXM/vyy35/HkhS5LAMOOfmHcPaAkG4",
-	"jqmvrcqpiBaIsXh+Bg+7alW1y+0YGS4xBt53EToIrTINPvkHSDZklrY0LxvoEUhcPsvAEI+ZuXl3LANJ",
-	"RlSRO/etNSnTPAf5QlVbnScgLIvb6cpvjSRBc2+HMIM8XLaZgBwzpZijJAs1s+BVhwKrsw6PDJHb7tWo",
-	"+R2jnfGFIu6luODUrmbFRCRVCvhFJdvbrdQPI4Y572H6kSo1FTLrSBkmwWdzrD7A7j8vw+5yoNj6nJ00",
-	"wre6y9W/BaHZ2X0XiP7rFKvrs3WRlL39+gGC8qblysghdhF842JpfcgFJ7IOodQj/cZkUjfBuVlCx0sf",
-	"uC2WW/Dq19x/Gl1RnWg3ORLVAa9B8S8T1kE6ZdkNWH6rRmJKhCQjlgGxxg1lLll9C2PK6Q2cKMVu+Ni7",
-	"ahtWOXyokB0pvLpu8TiNkz9UnNXZ4U+pprm4KSISws+SaVBmlKxIteGluOuEhFIiQZHbzm3lW2KmUmTH",
-	"U5TdhdM7raZFnrcvOSRY/I7b66J3Qok1cpinSFMUsUJ3bZcqIXRiJAtQCZGAMyUEMqbtzjPIwXyqRzBe",
-	"ceeflNtRk0bf4alXEHXmSmc6RHa5dAoJNDvJ89rp1uc5B5opAncgZ8RrsonHHotJToUp50oCvtA6L2od",
-	"Sw763L6l6keMl4QiQkM5u92qWxYuwC+2ZQV3DKbv4+zvHFJgd6AIq/HBDhtsEIq5Uw6nn8fwOXSew90k",
-	"cufr+DJ/bePI3QKKKEFDidYMvxbZZYE0324jaKhhDxWIWKk8fnRKb8v9yhJLsIziUH5DmEJdnaYpTDRk",
-	"ZAY6jmShFjhvG1iLbN5ZeOosjUdkcA+h2El2krlKlHqNviHk3Xn+Ydg7+mWJQFEh430SVRRDdXAeMpOA",
-	"DczrNNZ5W5IWDFRBRU5VhEeLhFzP0Otfs8os8ZuZEY2UEgGln+99TSJqxKQ4URxtQkapBfQBjYWEY2L0",
-	"DsK0YekHyBcOvlmn4v1BhMUvUs3LwwtOah6An2sgXIucGIJ1U6JiEJpQ+c6ZZinNe0lvxG5GhlhCxopx",
-	"L+nlYho1iQW+1fqOsxKV511eVtq24U5urTHSKKWQraiJTkKqCZplaqhXXwe+uWgZUZMSKOXguPh87ejV",
-	"B7GTbsKPcaUpT1vIYZup9B1NR4zDnuGihuwQ92ZCYP9mn0xHM0IX2lFrZ7TUtOn4YYtX00ZE1E71VWB7",
-	"KyO6kh5aqOvHf8bvaM4y4qbotRpa5+NZPp2fEQlDkMBTDDVi/MYbkNG5bj40G61mKyQ/8gDfs+aoI/f2",
-	"EbMrWUoMtPWf2r2Uu4/fKpT+XQBo3I9/F9nah6HZVIZCHYdpXdSLc9WHCBs8e011ZPo3PCNiSJwwd0zo",
-	"dUVeDQ7tAc+gbr4zE23CGKM0ldqvculs6zSaONiES+jExWugf4gBJUQOF+BkQ1/mgR9AcukZPdAu0wUQ",
-	"cdtKNcLy81oL26xfvg2yTuENwb+hqIMVfXU1wvBw3eKfavxB3lDO/oVi8VnEUfA3Jim5AHnHUiDvUCsz",
-	"OhwRwXeEZXVqZLiagrh9/UkNvJbL/oMpds1yJ1ctjw4M3l8XNavFx7ubGO47stRNhV34IOXfU9TFw65R",
-	"MPqrfiApdbow74sxSJaSv128a16ShBSc/VoAoakUStVsmWEEc3/vx8/fXiYv/3z/h94ThIas45o0cH4e",
-	"3Rdg4pq4TJtkv1b24oz4jWvRDQsfJ4ytELfVYvU/R5tv96gEq9Ms8zwu9e24YeIr4zClecd15TjzO8H1",
-	"yOO5y2I5XJLT4oJsVoTXpC5DruiNmd+kC3ko9XrHzAzgSlZm/3C2YvtHGZIa0/TNoA8Kdlo9AKMJxraw",
-	"iIucXlJ5A12ZChq0zl1o+H+KImZd+KlQjINSZGSe+3APawrzUeV1RUgU17k1LHuk6PdrqU79/cOKA9m0",
-	"GAvsygKzWs6HDeHNC7PUlZdffbLKspeuey5yqcxgiZzu/IKj4GyEUT3aqI6h0jwSqXFyenn2jzdWphN3",
-	"INF8IDI6a1Gxu/L8lGXdVuo++SmSYnWC4ud0JLwvLSNCOm8aZITplaJpWlX+ysCbobGI5ILfgLTnAtkR",
-	"KbU3MskLRUISuE5DQJO0bp2Adg9mdLztvGRWkXeQy3wYrjiiCz6MocHHIILKIIPP9EVccN+tigzdbCuV",
-	"kW/VuEab67Q2TaYWFRmKeR4jIvCuW29qyFVdhnJvFanootaEW36IbvOMpYlHmX0eBpZlJ/zWByk/mi2s",
-	"ybTRamaQlN/OX+D/ZDcj6+y4BqOIkZ2Pb08uz95/ekfotbgD8tcPb1+H/vMA2soLOqurJ5VstA436QIV",
-	"oG5TwL3XFvzQG4Xwfsi1ale5W3TRiLa7QvqEh3JNbgqlpuWAbDB6TcZCaSI4EI0vkQlI4iWrld2qNchX",
-	"QdGvmmgQN9bitlaCzTqU6GhSwWbU6XCqdS99O6u+KBlxw2vzfz+enb95bUhLBpIZCbGsjAA8I+bGJYTD",
-	"HUiitJDWg+OVwvM3//XpzcXlm9e9xMnFvaR3/uZvb07tb270qC5orTJrktXXap6+tVUAKv/f6ce9V4dt",
-	"EbksZRPKO1DXTwrkhU3EjscudFfpukqfVbZ/h4UqTfMWJcBa5IwmpGZKw5ikosgzNLRfo5c5HWFhmRS4",
-	"zme2XklGNUUn8zWQaxgxnsUVqNVEyDBRvvoqzMrvnmaf9Fy+fNzJOOOpR9O5JAluPcpW7sbyBCOaET1i",
-	"yods4i1jWs2d3Zxi1Ir2ukyrXwpy80Orx+ixHN3WxmiVtP0hNtl9WLjCi9JzZRKCqhK1y9YmGQRw8Rgb",
-	"I40W4KdiHE98o4Ueia7341pks3U53FaOvrPep0j5KKbYdQ5Ei1XdUG0hlzizOxC3yWDicHdLD/ohEpk/",
-	"1VqBFS8tLZKx6mfjfOFuiiVbxjmX7mYdgkAdDzcmCdhpukYGOg49HxWY2vUuDPnz7yRE5FlZxuUYq30R",
-	"wW1thgMXV3Tw7RZm9wf+m5XF1aXH50d83+EYy93Fw/TsnOtVLhxGL5IvXEpjo3obhqyXBdVs4JYW5BZg",
-	"Qhg39MMKbA/JhDzsr0c4CZhoR5/gygwuEmtVYz3td2J9l3jTt7eS4L30LSZYlozxLxMpbiQowxanlBlh",
-	"4stQyC9BeRC0od9hkGSaCxUtadRe0Wg+6OKFIql9gYEiexhwtmMWtJsQxjPQIMeMUw1kh3Hi15cQt7zd",
-	"hGRGV93x60qIXdZuqF5wmOL+guGMFCE4LF/9Q7xMDxE1G1BcENdX1UJaFNO3liC9TVupNmcDKgPoVjf8",
-	"BDWmNhswtw7jUOf87tZwhGrb66NhiJwbpmP1uI2qDJtjX71mTaeBezCoyr4duSwqdGgEaQQ1NqgAFKF5",
-	"HihZap8MxJQPjq544Kl2iV8KAEViHMS9b/49I04HQX+JpreAOVuE8YQUPAfl8sSuOC1ziIiiM0UGZgkn",
-	"ee7KMAz2r3hA3Kr9iimP0rN4glB7ts+Kt7q+qkgcMa+iwF/YtDiSM6WP8GSqTb5QRNyBlCwDFEEa0LVH",
-	"HdfpH5o3E8OqdSVMbDZVwoy+Skptwzr3laY6n6FZVwyJTUFBPc4fyXwO6zLwngXgJdORUDAPOqYs9BJr",
-	"skAUUJrlub1V9vY5Q0Zd+myH94qWihA1utLN6KlfVOJnAz26L+hxuIp3Ly2MXHxhkM4puEAlyJNCj6q/",
-	"/uIX9befL31hRDxSfFqtcqT1xJYONML+PKwvIB/uKRce66xRGJnqMyRrCcxH1e9JldUcJKaqY3Qfj+nM",
-	"4MEV1yMYHwd5s1UKmzr2SIGJzKnPnUwaCajmK6hKEB0Tt9gr7ikw6oleJTu2lfs4oUXGNMnFjUE/l1KL",
-	"Et/+Fb/i5jDNqEZCtQMMTtCA4YIdj8hPeJDkquj3f0hpmiIVF7fA8RcYVEbwVPAhuykkZOTDBPjZa3Iq",
-	"ODd3hylVgLziO3+HWZoLeoslUiu73wtFrguW6z3G3buEajI4kEDzsTqwLw1298k5JhhTCSTNmeEeNuPY",
-	"XqwrXo5mnx6RgbfoDMgO7l2PrEg9qKw7AyNal/nG+EJCpkLelrwwIVObbc4FPiaQK9hNrvigCuka4HkP",
-	"AmY5IDvBbXcM0iy9ls3nMz3jeHbFcWuG8vhxdvfJCfcFqkWhlWEqtQoyaEQmlKupGe5V/1VCwFHHnN0C",
-	"oQRrBPAbQywRC94y5eo6CplhZoxLMnSLufElsiknYkJ/LYAMbL3xwZFNAKRltNYLVa9hrgW5AY03gJjf",
-	"cbhjwjQmNtpYc2GNwGj9xRrn5A1mo+GSBm2lQwdVuc9dKzDkLAWuoCqP0TuZ0HQEe4f7/SA9qix9Rly4",
-	"x8nHs17Su/NpRL2X+337gVHT6IT1jno/7Pf3f7DhvTaM4AAv1h7cefOOC5AzdLOMKe6Zk61qM6pevRR8",
-	"i1WpeuXAVgm/T5a+6PiueTNecrhWm3L1OuWLh2sUo20W946MNm8Ew3qaVS0fQxlClh2bHj9ZWG13xX1g",
-	"Yfd4Pd2FKlp8tIJrDNnvONrnRgHdw35/QfHcbkVzG1VGI7VzP3BwlkZkDwZJ8R2nbMSHL9cbVOUNzFcW",
-	"rp7xJISH5anjFQ3MudAbcyd6+GHvsxnxIA2LRLTesLCMwebv15I3bQ33jUK1VrpxCUwDQaVB3NcAZ3P4",
-	"DfbVKDCjAALQVuD8fJ/0JkJFAGornZyGBjkMvPvJuTfWeoLWDnJfl0+1LOB+Dnwv1z55DHSnZUH1SN+T",
-	"2KDutQN8p9HAZNH75XtuEY/CA7tqQks8CIrAtIC/drsPvlV+0HsrnOdgg+LqyPEaf68hRw1Ir2K1BM0n",
-	"2Rqw3Y4U7lKPqMZaflzUi8Is3HoSp2R/Bd2+sf5WsO8yuMoPRcE1oNNfQQen3E4/OpH6oNWNIc7O/tnU",
-	"Ao2WhUoS1ho4Rol3zDTatCbWFmEfGfE1zY1ylO0T/K5qMlSWU7ftZ2aiwO4zNj9gWCgguSj7MKAPr44J",
-	"n/BBgAzdduob4lge9CyI5/bQ11nAnwMan8Mkp2lIMF4oX0vjEfTxIKwjs1QmCuo3fQ+iUZh6uEQy8se4",
-	"McGoBvfADjBfhq9NSgor4TyO4Bl0CoxOB9/QhnPvqhF2QgvfMwqpqBPhWkq0GiKJ/bQ4EMabJa2wkRQ5",
-	"087aInhqDQ62arTaJ2YuZ5fg+ezKxlaWFbCuZ9bmCl8NsjBNPn64uEyIEtioiqiUclts0Bw41mbJcTxr",
-	"/vLGnP0r/rOh1pVpKjgma6/xEwpevvVCETHliEquvKBZSWBzsQaJ+rU8wYGCItKbIc9hMdqViHNEaDpx",
-	"ez4mit1wA7uSpXGYkrLY7INvirPu9o5++RzeGzuv4boBnlzPSDoSAk1WtJyb7FQ2Q19f2aDJsRHGLPZx",
-	"gAyykMKiBdZRV2uobhPF3sEmhbB30Cp+IVVYAwn6eSRCMsMsnk4d9Zm58p/B2YzBHcwkKGnZyl+CQoHf",
-	"BV8J6tIu4yvuZDaqcFelVBdxkhKSy9Ttj2Vi8iYoUq3M8ZaV7bIK8O9O1/b1UKOiZAD58EoffCsLCK+g",
-	"Z4dY8QRqtt8gMnCmkH3b6IVK3V66+3Zlu3V3/W0g32V1iZ9c067WESccneh71ZMzULNj+m11/s9Lve1O",
-	"rbaGMF65fXrEqXRbt5Ylqu0cPbJC3J4EhVHN61VH6uh2buYoReLnK3T7AXzf4bVL16dGijYwC2V459kl",
-	"CAmksY+WrF0ww56vyr5YkKxlLz8neTKZj/fKZ74C+44BK7ZVZdz/hJFJu0bbVQtcl67sYbNfeJVisWH7",
-	"SLMO4AJxdmMibLNuf2j9KKuHLxVa6xUIN8QNIoUmty3CNiot/s4k2bgpNMCCGEk5+MZWkmDnUWTrgixm",
-	"mhsRlot6d4pCgVq++wUC7JLN9beIgX8RBc+eWJC19RNb6Eg3EXO58No8+2cmwz6Uam0TZz6VnZSfWopl",
-	"eoljZp4aLffAPEPPS1yiQdt1xFXRJsPUc5ZXbhT+vbh9mlGfC8xzNefOYknHZUBsiFhUhWO3L9u4kO/f",
-	"nXnOGaiwc9CSwJgAEULycvCtLBXQkHWazYOGhfIxuq/6P5LpiOVQy/EZ0TKc2egsjf5R0xFLR+jsCoO5",
-	"XigyYkoLOZsPUSjFqxIvn8JA6HMzzL4NDQ/SnDAKPgymdt6/Zee/UNyKb7a/jdtwWQHz6e2F5TrilKyb",
-	"vbCshtEalvNO3AWtJ3zqNuUCO6xWV8saNgYVfxrsEgljcRfktxkUCRPQYjjiXNWKjoFoSbmybfDQt1y6",
-	"70We1ZgmiEkOVzwTWMxlKPJcTAnTMUdwKUK6U3x2smNHdrC1C1DaP5/8IgT2zzL/b6H9czmFP4B6h/E2",
-	"OhQ2It8gKMJpWsARLngdDmuqfVOU2l1nys9kU1dFRmfB0ap6F7lHEaBW2KzmE/dS6LZc49+lx7tyA26W",
-	"E0VDm05ciM9h/2XZD63kHlOqDAfCRCtco2Eth/1+2U2f5hJoNjMvzotUbxm/rWPQZt3x2BHu2bi3TtzR",
-	"2JMziLOlKIC3dsIaK3kSzcEsJPR6B/j9cJ7S1fH/iedxNFwm3tsP1yLf26GCo8AU09UP4xH3Punk3m49",
-	"ddXsMbuMZTQbpP6G+cZcBdAlzKN+VmsLva3Esoau65LRsEKyTUnbkCyxKDpWgbwDSWxBemslsvVwgnTq",
-	"Mp9X5HCEDlpkBYa3BvYEIf01ueILq3wwRcoipDYUkKLZU0hMEzf36dgM7O7WC2W+sKVKrzjVNjx3RzZN",
-	"DWxoGNsUq1iKO5A5nZSaWaRZ9e4+eS+spOySm4Fci2xGUsqJAh0cRUxzstaVWlHYzfDI+arjWzaM1Qvf",
-	"/l6sY667NqF1T9hOkDePaaEOpdG/njqLGvf4hOWwYjygeXtb6bOuSn4so8y+OsgzMOK31F5d8btLW+pt",
-	"5feDwnQrfnHuK5Cuvib4qjvsXEi9Wd4VVLpbwrU8Bm2AXwUVldpdB37+DWk5eS6mhsqXGk65ukDnt7Wb",
-	"lDgmSO6nTIG1PvtUAdc01+XHUX7FB2cZjCdCA09ne3+H2cDmxGk5I4oOIZ9ZRmf+LkdBM9wtzMjO9az6",
-	"wZ5MUr52xfFnw0t2zQiF5CpoJuRK8Bi+Z9NILFVRhhJBKnhmqMpxfT4bGHXFM4b9Yrm2nAobKYdc8PCw",
-	"nVW5iodzQEK/miWxlWOtcTgLaysEFX7+XO86d7L333TvX/29H/e/HO19/uMf2lxx62eaYcHPLbNLX1ky",
-	"cmsnwJ+FfmcWQmhZDIpHzRfVvW5lXjbSbgXWhTVPf9vKRFmybAk5xjOpmZ/K6lJrNEG5+k2BgP0EFqj3",
-	"6JVwqzE7HdiaYQMjK/k/zc4HZIfal4IK6yOK9ft4Qtg+7GORKvzJ7ohxFPVzoMoK/FhtKGLxsg2SSnNX",
-	"eSQ1g5eteORNXiAhmhSHnwYYuyGB3peV27LFy9bKazd3+ZNbt8GrdV4/39PTQ7sU4nF0LeYuvKEH3+yN",
-	"WGLoolHMW2bnOkd/4jrMXHYkv/+t2rhQ+phQPQqKFykX0FO/G50CfAxYQh1sD3tULeZVc71pvpeMwnin",
-	"n6cIxq6p4rmHQfd47Pk2Q5u3zQT9q57QQOOaKn2PgdmR+75ibHYcXX4/4dkr7K+/XWz83oK0YxB4XrE2",
-	"jyFlW0ae3260dps3rsFmK+ZatXNTQvCydKGPkxzTW1BkADxj/OYnGAoJA2fvwka0ZMImkDMOMR+/2rav",
-	"r630ZdlIqjOKVA0d4kNXnUlXlx1bhoq1Nu0yZiTavV5W2Zb19gC3fUMNQG1QvPmtLQo+BH970c8tx8E/",
-	"C+dro3B1KoVSkfJ4tfqfSXjvlrh0ar89QNh4qnDlOZfXUgfWasLFtuSKtjBAVV/L08YmNxazLsf+ovDk",
-	"y8p7nwlbJtylcB8HXssa9MfYBR57f2HnuYbnvK0kYAPqz1eWeXIx5nlKMLbXUgNLXyiiQY7V6j7teQJ4",
-	"QCcTKWx3nochdtTWXAWMXINBVR8QcvyQ0I9I/4uGKdju4bmQNrecp8QXt4Qq+AeyB3CRFpSRgI6Lx2JM",
-	"s9ZGM5xtQ0YgO1EJuudDZezCnlhRQhtyK9aUFT+oejQOcZiumeiclp55DtP6wtFOg5F7yruYmEILDvBM",
-	"JY2YAUtVq85TVxz9974VE/423ifn5SG1RdZZCz2rx9Ad4+vYH8s2jbXPLYGMebrOzVlt5WagFmow6SkD",
-	"1C4rhfgZOJvwUMIYMunKjGarSozmBljv/J7R6BZ7NaqQq38XtLnfQshW2dzvKfwnLqJDO2h3d5wELQU3",
-	"GZhTNX58kuAc2zLxe/SRhGRjRXtFAyV+P16RRRvrbwnjvjc/SO3Mn5fR4EGUaVt48tt1eawS4P7vyPZ/",
-	"R7ZvPrK91gF1PqQ9afoHWmNh3V8H325hdr8oP74Mud7wYb4GTVnepvrostX9Wsza7gDLSie+zyfZmRTX",
-	"OUtRRrddmdvblu6uJYHA7v7vMHMZkDXAHPiFrUB6Tv2rv+kQ5dpeVurI5re9ttwRC4EXFVYkRORZ0HKP",
-	"cQ2S09xiiUEQpelwiPiyfqRoU3ZOsqx2WBtVdtwcT6jv+F3GTMtZthZh3U1hkwkciaiAXdKI61mZ1on0",
-	"oPK7LsCA+avtQgY6W/sauBFzobUtT2HOzsxnhJLTKF1DZpLmtrZxxWpmV9xmlYLtsytB2BQMCUrkd7ZN",
-	"PX6WuVa4cza7C89OLny4xOYw1ok/6CJ6Gjl447ys9H+VFKsMQ4kjYDPXpdH03cgWVlMtExxuuZiqI5eq",
-	"YdMb7qDKbyC19IayQbwqc6CvOHaegWyffJjPJonhiCHCW0q1mTPgnVIFe4wr4IqhyU7D1ypXxaw4ITCm",
-	"LE8cKxDStlnG7s7jQmli8Icy3mbf+3Vhn90lfeZbugeLHFYOPDo3L7cOBZxe55A9YT1txLpOaUprLYrj",
-	"O55bJI7qhr4y+zJ/S5nX4zt1+drvEynuWAaycq/csDvgWJggcRksqlb2EuntFTeIhxmWjN/ksFcog41f",
-	"J8ygR7MRGNHCUvugwZPvtkUU8Eyh3Cum/Ipf9WwhMDITBTYEEwXXVz3s+7W7T86snxm7gKWUc6HJNZgx",
-	"dFK2cGeK3NpOU7b/um3ddcWZIn/q/xC75ti3CzaYoRQ0Btt2Ec4Sidt1Grv955A3ZFfi82YWonzJQlpS",
-	"gupb/H+i8PhiX0H8UpAPDd7Iqke9ozqlUNVWHnPlpKINBJvZWiAWu5ks84rCwodLqEWbfh3fVX+r2Hjp",
-	"aJUhPy3ECgUBdPESLqZrU8Rt5qMjhEwiEbTSqGWwi9sAB7S4k6TwSQUlh+oYfeB5YGe5vBy0RSg/IRlT",
-	"FtNx1+5uuI6A+yS8L/bFh1+YC4tXb0p+vgkK60Z/GhG7QutFCL0OEuBgIaQ79weSyqBf6ONwK15iAqM7",
-	"kPNLa+S2FxmozBlIVMjIB2/PaojzBuXKtpwziMSSnYORGRq9NpeR4Yv1FLLEaheNXqf0hjLeGQL1Nklr",
-	"gULz2vHMtx3CNknbPKd3RkArpU5aioFptE1R57NbpUY/Cu5bq9P/XVbAd8SH1QsnbI07orK5dtYYsD7X",
-	"ThhVETH1WpFhfxmMhYYHcMFzqyBvJDhM5PCc+V+9zzACb41mJzODq6i3hJ7Uu6h9610DlSBPCj3qHf3y",
-	"2eCFLeFnsamQee+od0An7ODuJWKNG/CbN1Tg5frW7KChwh/LEsPhb542Bb95I0I1Wun8DX5sZvaUD2iR",
-	"Oarlfigdfp/v/ycAAP//",
+	"7H1rd9s2tuhfwdKdtWLfQz/iZuZO7U+uk5njTh4+tjM999S5FURuSagpQAVAK5qs/Pe7sAGQIAVKoi3Z",
+	"bjNf2lgk8dob+/340kvFZCo4cK16x196Y6AZSPznm2s6Mv/PQKWSTTUTvHfc+ydIxQQnYkj0GIiEqQQF",
+	"XFPzPCFDIUn/fLj3jup03N/vJT2VjmFCzUB6PoXecU9pyfio9/Vr0nsrUmrHbU7z8fKtnyKVQDVkRIIS",
+	"hUxh+aBfk96USjoB7bZxVkgl5OIM12MgfQ6ftX2h76ebSrhjolBkSkc4FzNv/1aAnPeSHqcTM11qBw0X",
+	"MqGf3wIf6XHv+OXh0askst2zQmkxAXmemQ9w3CnV43DY8oWkJ+G3gknIesdaFhBONRRyQnXvuFcUzLy5",
+	"OFPrDOzBIw8RtPHzNChDcqo0kUCzEzzPYppRDYQpImFYKMjIjOkxefXyiDB74mLwK6SapGPKR5ARxXha",
+	"HbxFyGoDHrfazv4v0ZN/yyZML675go6AKPavVjjn+F04VQZDWuS6d/znw8TMyybFpHd8dGj+Ytz+9bJc",
+	"AuMaRiDdGvjttbgFHj87BakETYZSTPBUJpTlkJGc8dtydXVYahxsGThDnDz6K67Q/310aC6K1iDNwP/v",
+	"59O9/6F7/zrc+/6XvU//8aco6C+o1HwJ9k7L5w9DsQspDEK0z1M+f9g8/4WwXgDGGVWwx7gCrphmd0A0",
+	"fNYIEjM/2RGS8GIyALlLJoXSJBVcU8bbUOi3Nkw9+vOfaxB5GVvjNUtvQf8D5i1ncQvzdTHgu6PadN8t",
+	"wP+T+Y/BgE//e+/nw73v2/DArulCMiGZrhbW2PfUPw+X8ycJw95x738dVFznwD5VB+WA1RyXMBVSQ4R6",
+	"n5JCgSQsS4jhOBPot52/9GO0Hctf2vd4JWSEaryHGShNhkwqTQZzy6AMT9xxxGHXrGkwt5TQ0r+21Skz",
+	"Q5S+9Bzf6yU94Iaq/Bz8YgfNep+WrF1TXagzqmEkZCuUVP2tdWEVnaKa+xo+6y4XSxWTCZVzc2y3MH+0",
+	"a3U9n0JAZRozaPu0G035qJYQyEI9mDp+NR+rqeAKULq5kGKQw8T80xwYcDx3Op3mzIpWB1P7xn/8qqyc",
+	"te5ltOPijI2rxwlIKSTZufzbGfn+1Z//D3FzkAw0Zbna3cezcGOZqU6LjOk3d255UymmIDWzW6CpFwHh",
+	"M51M81AQ2veIvnASiflOyKsChYeIJOheMACxxx95w4ocdhVZxsw6aH5RW11jrUNLjb4mvQEMhTTDmq26",
+	"ka0k01s4sjMn2gwZ5JmyApAeA5PkjuYFKGIHI5RnBKc4ceKAIlQaITujqYZsvxeZiWVr4E3SE2laSAnZ",
+	"qa69bk53T7MJxL7xErdF6NbH1/ggBr7oFamQ/2crjgZLa0C1CcPEI0tj8tpSP0UOqcI/I/ItwpVpmNT/",
+	"sexyBNhcwZ5KSefm70qniCs9tf3jdLEVe11hca1IGFP9xgiIcay2L7xvxXr7/GIseMsLls90QRUP8fco",
+	"GUVHXRNRWy8rF9oeQP1unXMjw9Cc4PMT4vRR1ETT6R7NJozjxUqne6qYGmGACJ7P92OTO3Kz/s5j+OxQ",
+	"tXEkdbg0oJDUoRqCIFzUMkQ559NCt1OyIc0VJCtQqclGV6HWuu+XqLZcUYuhUeOLpYy9Qp5O8kCAWmso",
+	"8SG445BeBqVNkJ+SNGyN+LzhdJBDZtlWR5wC+20w/UCIHChfmN+/GV+BZjqHSVRiSCn/MAVuhTgVmynp",
+	"5XAH+aqTvCoGJSl5ix98TQL1ch1yJYEqwSN06afx3NmTcDgyoXNDooiYAifaLv2EwGSq52Q2Bk4YvoPy",
+	"rscCL/hz8YthfHfwiwpWbETT4M9f4PMUj7bxszlyUBqyX6bAM7PsT5F9NBGpNlGHY1yAcqitNwBXnV4M",
+	"Bc75HdOlebALBraRs7r2u3AEqNCtTdqMcrf2y+Uh1G/5Suya0M/n9uWXh4eLQJIih1XAuTTvGNYWCMJ1",
+	"TH1tVU5FtECMxfMzeNhVq6pdbsfIcIkx8L6L0EFolWnwyT9BsiGztKV52UCPQeLyWQaGeMzNzbtjGUgy",
+	"porcuW+tSZnmOcgXqtrqIgFhWdxOV35rJAmaezuEGeT+ss0U5IQpxRwlWaqZBa86FFifdXhkiNx2r0Yt",
+	"7hjtjC8UcS/FBad2NSsmIqlSwC8q2d5upX4YMcx5D7MLqtRMyKwjZZgGny2w+gC7/7oKu8uBYutzdtII",
+	"3+ouV/8ehGZn910i+m9SrK7P1kVS9vbrewjK25YrI4fYRfCNi6X1IZecyCaEUo/0W5NJ3QSXZgkdL33g",
+	"tlhtwatfc/9pdEV1ot3kSFQHvAbFv0xYB+mMZSOw/FaNxYwIScYsA2KNG8pcsvoWJpTTEZwqxUZ84l21",
+	"DascPlTIjhReXbd4nMbJHyrO6uzwZ1TTXIyKiITwk2QalBklK1JteCnuOiGhlEhQ5LZzW/mWmKkU2fEU",
+	"ZXfp9E6raZHn7UsOCZa/4/a67J1QYo0c5hnSFEWs0F3bpUoInRrJAlRCJOBMCYGMabvzDHIwn+oxTNbc",
+	"+UfldtSk0Xd46hVEnbnSmQ6RXa6cQgLNTvO8drr1eS6BZorAHcg58Zps4rHHYpJTYcq5koAvtM6LWseK",
+	"g760b6n6EeMloYjQUM5ut+qWhQvwi21ZwR2D2fs4+7uEFNgdKMJqfLDDBhuEYuGUw+kXMXwBnRdwN4nc",
+	"+Tq+LF7bOHK3gCJK0FCiNcNvRHZZIs232wgaath9BSJWKo8XTultuV9ZYgmWURzKbwhTqKvTNIWphozM",
+	"QceRLNQCF20DG5HNOwtPnaXxiAzuIRQ7yU4yV4lSr9E3hLw7zz8Me8c/rxAoKmT8mkQVxVAdXITMNGAD",
+	"izqNdd6WpAUDVVCRUxXh0SIhgzl6/WtWmRV+MzOikVIioPTzva9JRI2YFCeKo03IKLWAPqCJkHBCjN5B",
+	"mDYs/QD5wsEX61T8ehBh8ctU8/LwgpNaBOCnGgg3IieGYN2WqBiEJlS+c6ZZSvNe0huz0dgQS8hYMekl",
+	"vVzMoiaxwLda33FWovKiy8tK2zbcya01RhqlFLIVNdFJSDVBs0wN9errwDeXLSNqUgKlHByXn68dvfog",
+	"dtJN+DGuNOVpCzlsM5W+o+mYcdgzXNSQHeLeTAjsj/bJbDwndKkdtXZGK02bjh+2eDVtRETtVF8Ftrcy",
+	"oivpoYW6fvzn/I7mLCNuil6roXUxnuXj5TmRMAQJPMVQI8ZH3oCMznXzodloNVsh+bEH+J41Rx27t4+Z",
+	"XclKYqCt/9Tupdx9/Fah9O8CQON+/LvI1j4MzaYyFOo4zOqiXpyr3kfY4NlrqiPTv+EZEUPihLkTQgcV",
+	"eTU4tAc8g7r5zky0DWOM0lRqv8qVs23SaOJgEy6hExevgf4+BpQQOVyAkw19WQR+AMmVZ3RPu0wXQMRt",
+	"K9UIq89rI2yzfvm2yDqFNwT/jqIO1vTV1QjD/XWLX9XkgxxRzv6FYvF5xFHwI5OUXIG8YymQd6iVGR2O",
+	"iOA7wrI6NTJcTUHcvv6kBl7LZf/JFBuw3MlVq6MDg/c3Rc1q8fHuJob7jix1W2EXPkj5jxR1cb9rFIz+",
+	"6jCQlDpdmPfFBCRLyY9X75qXJCEFZ78VQGgqhVI1W2YYwXy49/2nLy+Tl3/9+qfeE4SGbOKaNHB+Ed2X",
+	"YOKGuEybZL9R9uKM+I1r0Q0LHyaMrRG31WL1v0Sbb/eoBKvTrPI8rvTtuGHiK+Mwo3nHdeU48zvB9djj",
+	"uctiOVqR0+KCbNaE17QuQ67pjYlsEjWr6/kU3tHp1Fn2OsGhHMAuogMN0Y2w8W7epNrXSWMhUYC68I7S",
+	"huEYt0HSkm3bP5xd3P5Rht/GrBpm0HsFdq0fbNJE2bYQkKucXlM5gq4MFI13ly4M/j9FEbOk/FAoxkEp",
+	"MjbPfWiLNfv5CPq60ieKQW6N6P4CHB7W0roO948qbmtTgCxiV9am9fJbbLhyXpilrr386pN1lr1y3QtR",
+	"WmW2TuR0FxccBWcjZOzBDgQMC+eRqJTTs+vzf76x8qu4A4mmEpHReYs5oat8k7Ks20rdJz9E0slOUdSe",
+	"jYX3G2ZESOc5hIwwvVbkUKt5ozJmZ2gYI7ngI5D2XCA7JqWmSqZ5oUhI7jdp9GiykUdnFt0DNx0fvywZ",
+	"c+Qd5KgfhmuO6AItY2hwEUSLGWTwWc2IC+67dZGhmx2pMmiuG8Np87o2prXVIkBDkdZjRATedUtVDbmq",
+	"y1DurSIVXVS4cMv30eOeseT0IBPX/cCy6oTf+oDsB7OFDZlxWk0qkvLbxQv8n2w0to6dARiBkexcvD29",
+	"Pn//8R2hA3EH5O8f3r4OYwUCaCsv6KyvilWy0SZcwkvUnbr9BPdeW/B9bxTC+z7Xqt280KJ3RzT7NVJF",
+	"PJRrclMoNa0GZIPRazIRShPBgWh8iUxBEi9Zre1CrkG+CgB/1USDuGEat7UWbDZhMIgmUGzHdBBOteml",
+	"P86qr0pG3PBQ/ffF+eWb14a0ZCCZkRDLKhDAM2JuXEI43IEkSgtpvVVeKbx8818f31xdv3ndS5xc3Et6",
+	"l29+fHNmf3OjR3VBa4HakKy+UVP8ra14UPk6zy72Xh21RR+zlE0p70BdPyqQVzbpPB6n0V2l6yp9VpUN",
+	"OixUaZq3KAHWumA0ITVXGiYkFUWeoVNhgB71dIxFdFLgOp/b2iwZ1RQd6gMgAxgznsUVqPVEyLAoQPVV",
+	"WIGge0mBpOdqA8QdqnOeejRdSAjh1ntu5W4sxTCmGdFjpnx4Kt4yptXC2S0oRq1or9e1BdkfWr1jD+Xo",
+	"tg5Iq6TtD7HJ7sMiHV6UXigJEVTQqF22NskggIvH2BhptAA/E5N4kh8t9Fh0vR8Dkc035VxcO9LQetoi",
+	"pbKYYoMciBbrutzawktxZncgbpPBxOHuVh70fSQyf6q1YjJeWlomY9XPxvn93RQrtoxzrtzNJgSBOh5u",
+	"TRKw03SNgnQcejECMrXrXRre6N9JiMizsmTNCVY2I4LbOhQHLobq4MstzL8e+G/WFldXHp8f8X2HYyx3",
+	"Fw9JtHNuVrlwGL1MvnDpm41KdRieXxaPs0FqWpBbgClh3NAPK7DdJ+vz6HAzwknARDv6P/V9nR1l9Rw3",
+	"dfud2Nwl3vbtrSR4L32LKZZgY/yXqRQjCcqwxRllRpj4ZSjkL0EpFLSh32FAaJoLFS3f1F69aTHA5IUi",
+	"qX2BgSJ7GFy3Yxa0mxDGM9AgJ4xTDWSHceLXlxC3vN2EZEZX3fHrSohd1m6oXnCY4f6C4YwUITisXv19",
+	"vEz3ETUbUFwSw1jVfVoWv7iRgMRtW6m2ZwMqgwXXN/wE9bS2Gxy4CeNQ51z21tCLatubo2GInFumY/UY",
+	"larknGNfvWb9qr570K9K3B27jDF0aAQpEzU2qAAUoXkeKFlqn/TFjPePb3jgqXZJbgoARWIcxL1v/j0n",
+	"TgdBf4mmt4D5aYTxhBQ8B+Vy4m44LfOliKJzRfpmCad57kpO9PdveEDcqv2KGV9CzxgfvWZ0xIVikTB8",
+	"cduagTLImwiwIjq9AUhx2wvGaQco46Mr0OZ/saJlU4Z1R69AxxfqYHrZjIzokNHlay2EvHFQsFxjtMKv",
+	"TNLo8QYxEB0SpRZDQGIlDWz05WtQt22R/kzDR5m3WhYWTzKnSp9qDZOp7sIKzGdvpBTx5Hjz9KpIU1Cq",
+	"y6ClKWiFItWugM9gMBbi9gorzbUgx2IxFwvmpIZVkbEasHUnuhYG34uFuNV0jq9KejPJNHzg+dxynSX3",
+	"oUOkEKwd3Pn0NydUNw7XuEgdjiG4YisPooZCC1/8pQ7Gv6yGYxvqxnAwnvPaTu7WFN7qzCeSGsOrxKYX",
+	"NtOb5EzpY2SAFS97oYi4AylZBqhpNpi45ahx0+19U0HbTmkTgs52s//M6OtUiWg4YT7TVOdz9N6JIbFZ",
+	"lWiu80eyWJZhFXjPA/CS2VgoWAQdUxZ6ibVMIwoozfLcCk9WyHL26rqRoR3eaxqkQ9ToKh5HT/2qsjI0",
+	"0KP7gh6Gq3j30kIyPb8ySOfsmEAlyNNCj6u//uYX9eNP177WLx4pPq1WOdZ6aqvhMj4Ui7C+gny450il",
+	"dzpgsoVP+q/V5Diufk+qQh1BrQV1glFCEzo3eHDD9RgmJ0EpiCorW514pMDaHKkvB5A0aiqYr6CqqndC",
+	"3GJvuBe00RzoLW8nthgtJ7TImCa5GBn0c1UiULHfv+E33BymGTWlGuwA/VO0U7v4/WPyAx4kuSkOD79L",
+	"KYo5tqIU/gL9yteZCj5ko0JCRj5MgZ+/JmeCc3N3mFIFyBu+8w+Yp7mgt1j1u3LvvFAEWeYe4+5dQjXp",
+	"H0ig+UQd2Jf6u/vkEmtmUAkkzZlREmwRDXuxbng5mn16TPrecN8nO7h3PbaWk35lxO+THVmV0MAXEjIT",
+	"8rZUeRIyswVUuMDHBHIFu8kN71eRu308736gE/XJTnDbnR5kll5LUPfFC+J4dsNxa4by+HF298kp9z0X",
+	"RKGVYSq1omjoKySUq5kZ7tXhq4SAo445uwVCCZa94SNDLBEL3jLlShULmWGyp8ubd4sZ+a4PlBMxpb8V",
+	"QPq2hUb/2Oa00zIo94Wqt+XQgoxA4w0g5ncc7oQwjbn6Nn1KWF8fOvmwbQdBcdsuqd9WDbtfVbDetXph",
+	"zlLgCqqKT73TKU3HsHe0fxhk/JbVPImL6ju9OO8lvTufGdt7uX9oPxBT4HTKese97/YP97+zGSs2WuwA",
+	"8eqgdD2a31wotCGdZaZM7++gSxG51yj/fXR4uKT0d7eS34uaZKT4t+1U4Z8nle0gPna52KCgeGCNbjiu",
+	"U3vdsZR+WdamXgrbRkFI0IXkNrWeGpXXB9er3icjUhcRj3DfCdV9tMyXd5MwXickGdV0QBXsk74RvvtE",
+	"Ac9cPR8tSJjZd8OD1D6D6XZkSnKR0pxMmEHCfWI2eXpxbqkevudEXd/zw2wMKcSe4Pn8+IbbKA8CPJVz",
+	"rD+yc/rmau/vZ+92k8YJGDqYi9EIshOSA70Du1BRVD4ILLBvBxQclMX0OopdFA0UQzXhB+f22w52WS3v",
+	"a52zOwXsD4XjV6ADe1Yrnkdx+WuyQCcONCjrLhcq1mRhDOmt8o2TsBQmzVViscCJJxmo25JxTOh0CmXF",
+	"Aluyy7IVNKDNxhQp7UwKPjKXZSZkplAwQId2av5lOAmmJdTR6tromo9KuiorXQtcs+qFBwMWjzq8Xkgb",
+	"OgLXSFd7cOdduVEOYNhrVXNe9eotrlo8yNUrB7b70ddk5YtO+TJvxlup1Grur99/aflwjSYbzaZFkdEW",
+	"4Yp9AqoapYYshnpbbHr8ZGkXkTX3gQ2r4n1Clrpj4qMVXGMqcsfRPm3xejW6J0Su1gcOLqoAdQSDpJsR",
+	"DkrtwzC+oO1OvFJbcM3wQ3fJ0rD4XesNC8uzbf9+rXjT9qbaKlRrJelXwDTQVhsS/gbgbA6/ocM0Cmcq",
+	"gAC0FThR2HNssA5QW8HxLHS+b16mqbdeWEuUebnxyWOgOysbRUX6OcYGda8d4DuNxozL3i/fc4t4GD/F",
+	"VRNa4kGcgYbgr93ugy9VzONXKxnlYBNg6sjxGn+vIUcNSK9iNdLNJ9kGsN2OFO5SGxFrTBXhol7scunW",
+	"k1ZtsX1jh4+CfdfBVb4vCm4Anf5uNKtwIS30oxOpD1p4GuIc1TSvgGfOUoY11E7Q7DFhGv3XU2uQto+M",
+	"ZJ3mQCVk+wS/q5qnlm2ibFvNuSiwq6bNBR4WCkguyv5yalH6/ogPAmTotlPf6NPyoGdBPB8PfV20y3NA",
+	"40uY5jQNCcYL5WsEPoA+HoT1MVfKREFd2m9BNApLqqyQjPwxbk0wqsE9MAYvlhdvk5LCCp8PI3gGnQLP",
+	"w8EXNGl9dVXWO6GF74WLVDRqyShbTxgiiX2COXhrXVCqFxvkknPtTO6Cp9bqbLvhqH1i5nLGaZ7Pb6z9",
+	"rKzsO5hbxxt8NsjCNLn4cHWdECWwAS9RKeW2iLo5cKw5meN41gfiLfr7N/wnQ60r/0RwTNZo7ycUvHzr",
+	"hSJixhGVXNl0s5LA8B6z1Z3iQEFznO2Q57DJxlrEOSI0nbo9nxDFRhyNR56lcZiRsonGvW+Kc/H1jn/+",
+	"FN4bO6/hugGeDOYkHQuBfgtazk12KseR7xtj0OTECGMW+zhABllIYdEN56ir9Va2iWLvYJtC2DtoFb+Q",
+	"KmyABP00FiGZYRZPZ476zF1bg+BsJuAOZhqU6m/lL0EB9G+CrwT9NlbxFXcyW1W4qxYRyzhJCclV6vZF",
+	"WYRoGxSp1r7lkZXtsrvJH07X9n0eoqJkAPnwSh98KRujrKFnh1jxBGq236B2jgzDvm2kcqVur9x9u7Ld",
+	"urvDx0C+6+oSP7mmXa0jTjg60feLsvNOoGbH9Nvq/J+XetudWj0awnjl9ukRp9Jt3VpWqLYL9MgKcXsS",
+	"FGYwblYdqaPbpZmjFImfr9DtB3Aayual6zMjRRuYhTK8C+8hCAmksQ+WrF1E257vNrVckKxVKnpO8mSy",
+	"GPSbz31nqR0D1l0iJGHc/4Thqbs2VqPddenKuZdotRC4v2X7SLO++RJxdmsibLMfWWj9KLsirRRa65XV",
+	"t8QNIgX0H1uEbVSQ/4NJsnFTaIAFMZJy8IWtJcEuosijC7JYVcqIsFzUu+4VCtTq3S8RYFds7vARMfBv",
+	"ouDZEwuyti58Cx3pJmKuFl6bZ//MZNj7Uq3HxBl7ktkzkGKZXuGYWaRGqz0wz9DzEpdo0HYdcVW0yTD1",
+	"+kSLwU4tVSa+FbdPM/R/iXmu5txZLum4bOctEYuqIcbjyzYu7+cPZ55zBirsiLoiMCZAhJC8HHwpy4I1",
+	"ZJ1mU9RhoXyixqvD78lszHKo5fOPaRU3L2SzL+5szNIxOrvCYK4XioyZ0kLOF0MUSvGqxMunMBD6BD2z",
+	"b0PDg5IGmAoVZtQ479+q818qbsU3e/gYt+G6AubT2wvLdcQpWTd7YVn5rjUs5524C1rq+TJNlAs9Bhlc",
+	"LWvY6Ff8qb9LJEzEXVDLwqBIWGwihiPOVa3oBIiWlCvb3ht9y6X7XuRZjWmCmOZwwzOBhRuHIs/FjDAd",
+	"cwSXIqQ7xWcnO3ZkB492AUr755NfhMD+WSaBL7V/rqbwB0GO5zLP9JvgtS2CIpymBRzhgjfhsKbaN3us",
+	"3XWm/Ey2TI3I6Dw4WlXvjv0gAtQKm/V84l4KfSzX+Dfp8a7cgNvlRNHQplMX4nN0+LLs81xyjxlVhgNh",
+	"ti2u0bCWo8ND+ybThOYSaDY3Ly6KVG8Zv61j0Hbd8djp+tm4t07d0diTM4jzSFEAb+2ENVbyJJqDWUjo",
+	"9Q7w+/48pavj/yPP42i4Sry3H25EvrdDBUeBdQbWP4wH3Pukk3u79dTrLGkNlnFV++B3zTcWqv2vYB71",
+	"s9pY6G0lljV0XZeMht1QbEralmSJZdGxCuQdSGKbTymXiUp1oYKaGmVRB5HDMTpobZ7vYB7aE4T01+SG",
+	"L63oxxQpGw7YUECKZk8hy5TgEzOwu1svlPnCtiW44VTb8Nwd2TQ1sKFhbDOsWC/uQOZ0Wmpmzi8aHuru",
+	"PnkvrKTsKlwAGYhsjtnIyuVb26OIaU7WulJrALEdHrnYYeiRDWP1Jhd/FOuYK2NGaN0TthMUT8G0UIfS",
+	"6F9PnUWNe3zC0rcxHtC8va30WVd1n1ZRZl8i6hkY8Vv6LKz5nSuGt/b7QRHqNb+49N0G1l8TfNYddi6k",
+	"3i7vCqpar+BaHoO2wK+C6qntroNa0ZTNazl5LmaGypcaTrm6QOe3ZSaUOCFI7mdMgbU++1QB2/FWufw4",
+	"ym94/zyDyVRo4Ol87x8w79ucOC3nRNEh5HPL6Mzf5ShohruFOdkZzKsf7Mkk5Ws3HH82vGTX1VhRQeNQ",
+	"V4fN8D2bRmKpijKUCFLBscLKSX0+Gxh1wzM2HII0G0ZOxRSpc8Gjo3ZW5aqbLwAJ/WqWxFaOtcbhLK2t",
+	"EJR5+2u9m/bp3v/QvX8d7n2//8vx3qf/+FObK25blWKehF36KvKRWzsF/iz0O7MQQsuKgDxqvqjXGIky",
+	"Lxtptwbrwv4Gv29loqxbuYIc45nUzE9licENmqBcEb9AwH4CC9R79Eq41Zid9m3hyL6RlfyfZud9skPt",
+	"S0E3pTHFWt08IWwf9rFSIf5kd8Q4ivo5UGUFfiw5F7F42WaopbmrPJKawcuWvfMmL5AQTYrDTwOM3ZJA",
+	"72uLPrLFyxZMbTd3+ZPbtMGrdV4/39PTQ7sU4nF0I+YuvKEHX+yNWGHoolHMW2XnukR/4ibMXHYkv/9H",
+	"tXGh9DGlehwUL1IuoKd+NzoF+BiwhDrYHvajXc6rFvpQfisZhfGunk8RjF1TxXMPg+7x2IstRbdvmwl6",
+	"1T6hgcY1UP0WA7Mj933N2Ow4uvxxwrPX2N/h42LjtxakHYPA84q1eQgpe2Tk+f1Ga7d54xpstmKuVetm",
+	"JQQvSxf6OMkJvQVF+sAzxkc/wFBI6Dt7F4cZzcmUTSFnHGI+fvXYvr620pdl09jOKFI1b4sPjVygY3B4",
+	"y1DTeh5D5zEj0e712vq2t4MHOGGKDBCgNije/NYWBR+Cv73o5yPHwT8L52uje0EqhVKR8ni1+p9JeO9W",
+	"uHRqv91D2HiqcOUFl9dKB9Z6wsVjyRWtFbfra3na2OTGYjbl2F8Wnnxdee8zYXtFuBTuk8BrWYP+hM7t",
+	"a2KCXaYbnvO2koANqD9fWebJxZjnKcHYvqoNLH2hiAY5Uev7tBcJ4AGdTqWwnTjvh9hRW3MVMDIAg6o+",
+	"IOTkPqEfkSZIDVOw3cNzIW1uOU+JL24JVfAPZPfgIi0oIwEdFw/FmGatjWY425aMQHaiEnTPh8rYhT2x",
+	"ooQ25FasKSt+UPVgHOIw2zDROSs98xxm9YWjnQYj95R3MTGFFhzgmUoaMQOWqlZdZm84+u99Pz7bGWaf",
+	"XJaH1BZZZy30rB5Dd4KvYy9c20/DPrcEMubpujRn9Sg3A7VQg0lPGaB2XSnEz8DZhIcSxpBJV2Y0W1di",
+	"NDfAeuf3tG/d2erVqEKu/l3Q5usjhGyVjbyfwn/iIjq0g3Z3x0nQPnybgTlVk/cnCc6x7dG/RR9JSDbW",
+	"tFc0UOKP4xVZtrHDR8K4b80PUjvz52U0uBdleiw8+f26PNYJcP93ZPu/I9u3H9lea4O9GNKeNP0DrbGw",
+	"7q+DL7cw/7q65er2uctr0JTlbaqPdgHJGzJruwMsK534Zs9kZ1oMcpaijI5VOpf0rt7dSAKB3f0/YO4y",
+	"IGuAOfALW4P0nPlXf9chyrW9rNWRzW97Y7kjFgIvKqxIiMizoOUe4xokp7nFEoMgStPhEPFl80jRpuyc",
+	"ZlntsLaq7Lg5nlDf8buMmZazbCPCupvCJhM4ElEBu6QRg3mZ1on0oPK7LsGAxavtQgY6W/sauBFzobUt",
+	"T2HOztxnhJKzKF1DZpLmtrZxxWrmN9xmlYLtiitB2BQMCUrkd7YFM36WuX7oCza7K89Orny4xPYw1ok/",
+	"6CJ6Gjl467ys9H+VFKsMQ4kjYDPXpb62N0a2sJpqmeBwy8VMHbtUDZvecAdVfgOppTcgWrisDpcDfcOx",
+	"8wxk++TDYjZJDEcMEX6kVJsFA94ZVbDHuAKuGJrsNHyuclXMihMCE8ryxLECIW2vfWzxPymUJgZ/KONt",
+	"9r3flvbZDbLQXq7fPVjksHbg0aV5uXUo4HSQQ/aE9bQR6zqlKW20KI7vfW+ROKob+srsq/wtZV6P79Tl",
+	"a79PpbhjGcjKvTJid8CxMEHiMlhUrewl0tsbbhAPMywZH+WwVyiDjZ+nzKBHsxEY0cJS+6DBk++25Rr5",
+	"G7lXzPgNv+nZQmBkLgpsCCYKrm962Pdrd5+cD117dJaTlHIuNBmAGUMnvusXYYrc2k5Ttpe6bd11w5ki",
+	"fz78LnbNsW8XbDFDKWgM9thFOEskbtdp7PafQ96QXYnPm1mK8iULaUkJqm/x/4rC44t9BfFLQT40eGPT",
+	"6JB4OqpTClVt5THXTiraQrCZrQVisZvJMq8oLHy4glq06dfxXR0+KjZeO1plyE8LsUJBAF28hIvZxhRx",
+	"m/noCCGTSAStNGoZ7PI2wAEt7iQpfFRByaE6Rh94HthZLi8HbRHKT0nGlMV03LW7G64j4D4J74t98f4X",
+	"5sri1ZuSn2+DwrrRn0bErtB6GUJvggQ4WAjpzv2epDLoF/ow3IqXmMDoDuT80hq57UUGKnMGEhUy8sHb",
+	"sxrivEG5si3nHCKxZJdgZIZGr81VZPhqM4UssdpFo9cpHVHGO0Og3iZpI1BoXjue+bZD2CbpMc/pnRHQ",
+	"SqmTlmJgGm1T1Pns1qnRj4L7o9Xp/yYr4Dviw+qFEx6NO6KyuXHWGLA+104YVREx81qRYX8ZTISGe3DB",
+	"S6sgbyU4TOTwnPlfvc8wAm+DZiczg6uot5qezGAwFuJWHfzKJO6uhZEVemxkz5SWTamBpIIP2agwd8sN",
+	"QxSkEnTiteu+/btP0KJBStwjO9TcmR+ZpDfcf/vx8i1JqZQMjBaMQVo4xn/v2VPd+8m+uHflBrWKV0LM",
+	"IVFpLV+p4EpTrolmaMiyHSjnuaCZdRwZEuCkaaUKOA7NahJoFjwjA5re2poFZqVYGZ1aRj6H7MZg/1DI",
+	"EbYqtDPUbwvq50xKIffJR25EdU7gzpVjN5o4OTo8QqmaSiBsxIWELKaVm9nd5luKLDXz3vCE2o1af2k3",
+	"YzXLNbWcfqexHxBWQbOMmUc0v5DmUDQzl9YWbXDTiEFVTX3VTT9q7wJOdnAl1mDugLG78e6EBpTlbdmx",
+	"aIbuAOfksPixS24Bpr4dgDP2W1QiQwlqHLcl1+f90hsAlSDN3TXLMGCwJTkt4hQy7x33DuiUHdy9RC7g",
+	"hvziYY/M8kuzI44KfyxLhoe/eVkj+M0bBavRymCO4Mdmpl75gBaZk0LcD6UD/9PX/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -20,7 +20,9 @@ import (
 	"github.com/customer-portal/portal/internal/identity/keycloak"
 	"github.com/customer-portal/portal/internal/mail"
 	"github.com/customer-portal/portal/internal/portal"
+	"github.com/customer-portal/portal/internal/secret"
 	"github.com/customer-portal/portal/internal/store"
+	"github.com/customer-portal/portal/internal/ticketing/jira"
 )
 
 const usage = `Usage:
@@ -149,7 +151,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	svc := portal.NewService(db, portal.Options{Logger: log, Identity: identity})
+	sealer, err := secret.FromConfig(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("secret key: %w", err)
+	}
+	factory := func(c portal.TicketingConfig) (portal.Ticketing, error) {
+		return jira.New(jira.Config{SiteURL: c.SiteURL, Email: c.Email, APIToken: c.APIToken,
+			ServiceDeskID: c.ServiceDeskID, RequestTypes: c.RequestTypes, Logger: log})
+	}
+	svc := portal.NewService(db, portal.Options{Logger: log, Identity: identity, Sealer: sealer, TicketingFactory: factory})
 	api, err := httpapi.New(httpapi.Config{Service: svc, Verifier: verifier, Logger: log, MaxBodyBytes: cfg.MaxBodyBytes})
 	if err != nil {
 		return err
@@ -173,6 +183,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer stopSync()
+	go syncLoop(syncCtx, svc, cfg.SyncInterval, log)
 	select {
 	case err := <-errc:
 		return err
@@ -204,6 +217,28 @@ func mailSender(cfg config.Config, log *slog.Logger) (mail.Sender, error) {
 		return nil, fmt.Errorf("PORTAL_SMTP_*: %w", err)
 	}
 	return s, nil
+}
+
+// syncLoop keeps the Jira ticket mirror fresh; with built-in ticketing each round is a no-op.
+func syncLoop(ctx context.Context, svc *portal.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		n, err := svc.SyncTickets(rctx)
+		cancel()
+		switch {
+		case err != nil:
+			log.Warn("ticket sync failed; tickets are shown from the mirror, flagged stale", "error", err.Error())
+		case n > 0:
+			log.Info("ticket sync", "tickets", n)
+		}
+	}
 }
 
 func portOf(a net.Addr) string {

@@ -35,6 +35,9 @@ type Config struct {
 	KeycloakAdminClientSecret string
 	InvitationTTL             time.Duration
 	SMTP                      SMTP
+
+	SecretKey    string        // base64 AES-256 key for secrets at rest; empty: a key file in DataDir
+	SyncInterval time.Duration // how often the Jira ticket mirror syncs
 }
 
 // SMTP is the outgoing mail server; Host empty means links are written to the log instead.
@@ -75,6 +78,8 @@ var Vars = []Var{
 	{"PORTAL_SMTP_PASSWORD", "", "Mail server password. Never logged or returned."},
 	{"PORTAL_SMTP_FROM", "", "Sender address, e.g. Customer Portal <portal@example.com>. Required with PORTAL_SMTP_HOST."},
 	{"PORTAL_SMTP_TLS", "starttls", "starttls, tls (implicit, port 465) or none (localhost relays only)."},
+	{"PORTAL_SECRET_KEY", "", "Base64 of 32 random bytes: the AES-256-GCM key of secrets stored in the database (the Jira API token). Empty: a key generated into PORTAL_DATA_DIR/secret.key (mode 0600). Replicas must share one key."},
+	{"PORTAL_TICKET_SYNC_INTERVAL", "30s", "How often the ticket mirror asks Jira for changed tickets (one replica at a time)."},
 }
 
 // Load reads and validates the configuration; its error lists every problem found.
@@ -169,6 +174,12 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		bad("PORTAL_SMTP_FROM", "is required with PORTAL_SMTP_HOST")
 	}
+	c.SecretKey = getenv("PORTAL_SECRET_KEY")
+	si, err := time.ParseDuration(get("PORTAL_TICKET_SYNC_INTERVAL"))
+	if err != nil || si < time.Second {
+		bad("PORTAL_TICKET_SYNC_INTERVAL", "must be a duration of at least 1s")
+	}
+	c.SyncInterval = si
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
 	}

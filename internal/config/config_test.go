@@ -18,7 +18,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := Config{Addr: ":8080", DataDir: "./portal-data", OIDCClientID: "customer-portal", AdminUser: "admin",
 		LogLevel: slog.LevelInfo, MaxBodyBytes: 1 << 20, Shutdown: 15 * time.Second,
-		InvitationTTL: 72 * time.Hour, SMTP: SMTP{Port: 587, TLS: "starttls"}}
+		InvitationTTL: 72 * time.Hour, SMTP: SMTP{Port: 587, TLS: "starttls"}, SyncInterval: 30 * time.Second}
 	if c != want {
 		t.Errorf("Load() = %+v, want %+v", c, want)
 	}

@@ -123,7 +123,7 @@ func New(cfg Config) (http.Handler, error) {
 }
 
 // publicPaths need no token: the secret in a mailed link is their credential.
-var publicPaths = []string{"/api/v1/invitations/", "/api/v1/password-resets/"}
+var publicPaths = []string{"/api/v1/invitations/", "/api/v1/password-resets/", "/api/v1/webhooks/"}
 
 // authenticate verifies the bearer token and puts the caller into the request context.
 func authenticate(v Verifier, svc *portal.Service) echo.MiddlewareFunc {

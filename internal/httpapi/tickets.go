@@ -22,7 +22,7 @@ func toTicket(t *portal.Ticket) api.Ticket {
 		Summary: t.Summary, Description: t.Description, Priority: api.Priority(t.Priority),
 		Status: api.TicketStatus(t.Status), StatusCategory: api.TicketStatusCategory(t.StatusCategory),
 		Reporter: userSummary(t.Reporter), Participants: participants,
-		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(), SyncedAt: t.SyncedAt.UTC(),
+		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(), SyncedAt: t.SyncedAt.UTC(), Stale: t.Stale,
 	}
 }
 

@@ -30,6 +30,8 @@ type Permissions struct {
 	OpenTickets bool
 	// WorkTickets: sets any ticket status and writes internal comments (cp-admin, cp-support).
 	WorkTickets bool
+	// ManageTicketing: configures the ticketing connection (cp-admin).
+	ManageTicketing bool
 }
 
 // PermissionsOf derives a principal's permissions from its roles.
@@ -50,6 +52,7 @@ func PermissionsOf(p Principal) Permissions {
 		RequestSubscriptions: p.Has(RolePartner) || p.Has(RoleCustomer),
 		OpenTickets:          admin || p.Has(RolePartner) || p.Has(RoleCustomer),
 		WorkTickets:          staff,
+		ManageTicketing:      admin,
 	}
 }
 

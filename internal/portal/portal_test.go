@@ -93,7 +93,7 @@ func TestPermissions(t *testing.T) {
 		role Role
 		want Permissions
 	}{
-		{RoleAdmin, Permissions{true, true, true, true, true, true, true, true, true, false, true, true}},
+		{RoleAdmin, Permissions{true, true, true, true, true, true, true, true, true, false, true, true, true}},
 		{RoleSupport, Permissions{ReadAll: true, ViewNotes: true, WorkTickets: true}},
 		{RolePartner, Permissions{RequestSubscriptions: true, OpenTickets: true}},
 		{RoleCustomer, Permissions{RequestSubscriptions: true, OpenTickets: true}},

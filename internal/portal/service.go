@@ -13,11 +13,15 @@ import (
 // Service is the portal's domain service: every read and write of customers, partners and
 // projects goes through it, and it alone decides who may do what.
 type Service struct {
-	store    Store
-	identity Identity
-	now      func() time.Time
-	log      *slog.Logger
-	users    *userCache
+	store            Store
+	identity         Identity
+	ticketingFactory TicketingFactory
+	sealer           Sealer
+	staleAfter       time.Duration
+	remoteCache      remoteClient
+	now              func() time.Time
+	log              *slog.Logger
+	users            *userCache
 }
 
 // Options tune a Service; the zero value is fine.
@@ -27,6 +31,13 @@ type Options struct {
 	// Identity manages users in the identity provider; without it user management answers
 	// Unavailable.
 	Identity Identity
+	// TicketingFactory builds the Jira client when ticketing is set to Jira; Sealer keeps
+	// its secrets encrypted at rest.
+	TicketingFactory TicketingFactory
+	Sealer           Sealer
+	// StaleAfter is how old the last successful sync may be before tickets are flagged stale
+	// (default 5 minutes).
+	StaleAfter time.Duration
 	// UserCacheTTL is how long a caller's user row is trusted before the next request reads it
 	// again (default 1 minute). It saves a read and a write per request; it is also how long
 	// another replica may still serve a user just disabled here (this one forgets at once).
@@ -44,7 +55,11 @@ func NewService(store Store, opts Options) *Service {
 	if opts.UserCacheTTL <= 0 {
 		opts.UserCacheTTL = time.Minute
 	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = 5 * time.Minute
+	}
 	return &Service{store: store, identity: opts.Identity, now: opts.Now, log: opts.Logger,
+		ticketingFactory: opts.TicketingFactory, sealer: opts.Sealer, staleAfter: opts.StaleAfter,
 		users: &userCache{ttl: opts.UserCacheTTL, max: 10000, m: map[string]cachedUser{}}}
 }
 

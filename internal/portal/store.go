@@ -49,6 +49,7 @@ type Store interface {
 	AuditStore
 	Transactor
 	TicketStore
+	TicketingStore
 
 	// Ping reports whether the database is reachable and migrated.
 	Ping(ctx context.Context) error

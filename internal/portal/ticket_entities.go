@@ -64,6 +64,8 @@ type Ticket struct {
 	UpdatedAt      time.Time
 	SyncedAt       time.Time
 	Version        int64
+	// Stale is not stored: the service sets it when the mirror may be behind Jira.
+	Stale bool
 }
 
 // TicketComment is a comment on a ticket; internal ones reach cp-admin and cp-support only.

@@ -199,8 +199,29 @@ func (s *Service) openTicket(ctx context.Context, c Caller, projectID uuid.UUID,
 	for _, pid := range in.ParticipantIDs {
 		t.Participants = append(t.Participants, UserSummary{ID: pid})
 	}
+	remote, settings, err := s.remote(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if remote != nil {
+		// Jira first: only a request Jira accepted is mirrored, so nothing is half-written
+		// when Jira is down.
+		rt, err := s.createRemote(ctx, c, projectID, in, settings, remote)
+		if err != nil {
+			return nil, err
+		}
+		t.Key, t.Status, t.StatusCategory = rt.Key, rt.Status, rt.StatusCategory
+		if !rt.CreatedAt.IsZero() {
+			t.CreatedAt, t.UpdatedAt = rt.CreatedAt, rt.CreatedAt
+		}
+	}
 	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
-		if err := tx.CreateTicket(ctx, &t, TicketKeyPrefix); err != nil {
+		err := tx.CreateTicket(ctx, &t, TicketKeyPrefix)
+		if remote != nil && IsKind(err, Conflict) {
+			// A webhook or sync mirrored the new Jira request first: complete that row.
+			err = tx.UpsertMirroredTicket(ctx, &t)
+		}
+		if err != nil {
 			return AuditEvent{}, err
 		}
 		if idemKey != "" {
@@ -219,6 +240,41 @@ func (s *Service) openTicket(ctx context.Context, c Caller, projectID uuid.UUID,
 	return s.store.GetTicketByID(ctx, t.ID)
 }
 
+// createRemote opens the ticket in Jira: in the project's JSM organization, with the request
+// type mapped from the ticket type, raised on behalf of the caller.
+func (s *Service) createRemote(ctx context.Context, c Caller, projectID uuid.UUID, in TicketInput, st *TicketingSettings, remote Ticketing) (*RemoteTicket, error) {
+	p, err := s.store.GetProject(ctx, Scope{All: true}, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if p.JSMOrganizationID == "" {
+		return nil, Errorf(Conflict, "this project is not linked to a Jira Service Management organization; an admin must set its jsmOrganizationId")
+	}
+	rtype := st.RequestTypes[in.TypeID]
+	if rtype == "" {
+		rtype = st.DefaultRequestType
+	}
+	if rtype == "" {
+		return nil, FieldErrorf(Conflict, "typeId", "this ticket type is not mapped to a Jira request type; an admin must map it")
+	}
+	if c.Email == "" {
+		return nil, Errorf(Conflict, "your account has no email address, which Jira needs to raise the request on your behalf")
+	}
+	var participants []string
+	for _, pid := range in.ParticipantIDs {
+		if u, err := s.store.GetUser(ctx, pid); err == nil && u.Email != "" {
+			participants = append(participants, u.Email)
+		}
+	}
+	name := c.Name
+	if name == "" {
+		name = c.Username
+	}
+	return remote.CreateTicket(ctx, NewRemoteTicket{OrganizationID: p.JSMOrganizationID, RequestTypeID: rtype,
+		Summary: in.Summary, Description: in.Description, Priority: in.Priority,
+		ReporterEmail: c.Email, ReporterName: name, ParticipantEmails: participants})
+}
+
 // GetTicket returns a visible ticket with its first comments.
 func (s *Service) GetTicket(ctx context.Context, key string) (*TicketDetail, error) {
 	_, _, scope, err := s.ticketCaller(ctx)
@@ -233,6 +289,7 @@ func (s *Service) GetTicket(ctx context.Context, key string) (*TicketDetail, err
 	if err != nil {
 		return nil, err
 	}
+	t.Stale = s.ticketsStale(ctx)
 	return &TicketDetail{Ticket: *t, Comments: comments}, nil
 }
 
@@ -268,6 +325,11 @@ func (s *Service) ListTickets(ctx context.Context, projectID *uuid.UUID, req Tic
 	if err != nil {
 		return Page[Ticket]{}, err
 	}
+	if stale := s.ticketsStale(ctx); stale {
+		for i := range rows {
+			rows[i].Stale = true
+		}
+	}
 	return pageOf(rows, limit, func(t Ticket) Key {
 		at := t.CreatedAt
 		if req.ByUpdated {
@@ -290,6 +352,22 @@ func (s *Service) SetTicketStatus(ctx context.Context, key, status string) (*Tic
 	t, err := s.store.GetTicket(ctx, scope, key)
 	if err != nil {
 		return nil, err
+	}
+	if t.Status == status {
+		return t, nil
+	}
+	reopen := status == TicketOpen && StatusCategoryOf(t.Status) == "done"
+	if !perm.WorkTickets && status != TicketClosed && !reopen {
+		return nil, Errorf(Forbidden, "you may close a ticket or reopen a resolved one; other changes are up to support")
+	}
+	remote, _, err := s.remote(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if remote != nil {
+		if err := remote.SetStatus(ctx, key, status); err != nil {
+			return nil, err
+		}
 	}
 	var out *Ticket
 	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
@@ -342,6 +420,15 @@ func (s *Service) AddTicketComment(ctx context.Context, key, body string, intern
 	}
 	cm := TicketComment{TicketID: t.ID, Author: UserSummary{ID: c.UserID, Username: c.Username}, Body: body,
 		Internal: internal, CreatedAt: s.now().UTC()}
+	remote, _, err := s.remote(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if remote != nil {
+		if _, err := remote.AddComment(ctx, key, body, !internal); err != nil {
+			return nil, err
+		}
+	}
 	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
 		if err := tx.AddTicketComment(ctx, &cm); err != nil {
 			return AuditEvent{}, err

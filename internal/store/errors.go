@@ -66,6 +66,7 @@ var checks = map[string]string{
 	"subscriptions_start_date_check":    "startDate",
 	"subscriptions_end_date_check":      "endDate",
 	"projects_ticket_visibility_check":  "ticketVisibility",
+	"ticketing_settings_provider_check": "provider",
 }
 
 // violation classifies a database error.

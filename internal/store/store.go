@@ -58,6 +58,8 @@ type DB struct {
 	now     func() time.Time
 	log     *slog.Logger
 	schema  *migrator
+	// locks holds the names TryLock has handed out, on SQLite; shared by the copies of db.
+	locks *localLocks
 }
 
 var (
@@ -71,7 +73,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if (cfg.DatabaseURL == "") == (cfg.SQLitePath == "") {
 		return nil, errors.New("store: set exactly one of DatabaseURL and SQLitePath")
 	}
-	db := &DB{now: cfg.Now, log: cfg.Logger}
+	db := &DB{now: cfg.Now, log: cfg.Logger, locks: &localLocks{}}
 	if db.now == nil {
 		db.now = time.Now
 	}

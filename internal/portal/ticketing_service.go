@@ -1,0 +1,378 @@
+package portal
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/url"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// TicketingInput is an admin's ticketing connection. Nil secrets keep the stored ones.
+type TicketingInput struct {
+	Provider           string
+	SiteURL            string
+	Email              string
+	APIToken           *string
+	ServiceDeskID      string
+	RequestTypes       map[uuid.UUID]string
+	DefaultRequestType string
+	WebhookSecret      *string
+}
+
+// TicketingView is the connection as an admin sees it: secrets only as "set or not".
+type TicketingView struct {
+	TicketingSettings
+	APITokenSet      bool
+	WebhookSecretSet bool
+	Sync             SyncState
+	Stale            bool
+}
+
+// remoteClient caches the ticketing client of one settings version, and the settings and
+// sync state for a few seconds: ticket reads must not cost extra queries each (another
+// replica's change of settings shows here within settingsTTL).
+type remoteClient struct {
+	mu      sync.Mutex
+	version int64
+	client  Ticketing
+
+	readAt   time.Time
+	settings *TicketingSettings
+	sync     *SyncState
+}
+
+const settingsTTL = 5 * time.Second
+
+// ticketingState returns the (briefly cached) ticketing settings and sync state.
+func (s *Service) ticketingState(ctx context.Context) (*TicketingSettings, *SyncState, error) {
+	s.remoteCache.mu.Lock()
+	if s.remoteCache.settings != nil && time.Since(s.remoteCache.readAt) < settingsTTL {
+		st, sy := s.remoteCache.settings, s.remoteCache.sync
+		s.remoteCache.mu.Unlock()
+		return st, sy, nil
+	}
+	s.remoteCache.mu.Unlock()
+	st, err := s.store.GetTicketingSettings(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sy, err := s.store.GetSyncState(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.remoteCache.mu.Lock()
+	s.remoteCache.settings, s.remoteCache.sync, s.remoteCache.readAt = st, sy, time.Now()
+	s.remoteCache.mu.Unlock()
+	return st, sy, nil
+}
+
+// forgetTicketingState drops the cached settings after a local change.
+func (s *Service) forgetTicketingState() {
+	s.remoteCache.mu.Lock()
+	s.remoteCache.settings = nil
+	s.remoteCache.mu.Unlock()
+}
+
+// ticketsStale says whether ticket reads should be flagged stale now.
+func (s *Service) ticketsStale(ctx context.Context) bool {
+	st, sy, err := s.ticketingState(ctx)
+	if err != nil {
+		return true
+	}
+	return s.stale(st, sy)
+}
+
+func (s *Service) ticketingAdmin(ctx context.Context) error {
+	_, perm, err := callerFrom(ctx)
+	if err != nil {
+		return err
+	}
+	if !perm.ManageTicketing {
+		return Errorf(Forbidden, "your role may not configure ticketing")
+	}
+	return nil
+}
+
+// GetTicketing returns the ticketing connection (cp-admin).
+func (s *Service) GetTicketing(ctx context.Context) (*TicketingView, error) {
+	if err := s.ticketingAdmin(ctx); err != nil {
+		return nil, err
+	}
+	return s.ticketingView(ctx)
+}
+
+func (s *Service) ticketingView(ctx context.Context) (*TicketingView, error) {
+	st, err := s.store.GetTicketingSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sync, err := s.store.GetSyncState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := &TicketingView{TicketingSettings: *st, APITokenSet: len(st.APITokenSeal) > 0,
+		WebhookSecretSet: len(st.WebhookSecretSeal) > 0, Sync: *sync, Stale: s.stale(st, sync)}
+	v.APITokenSeal, v.WebhookSecretSeal = nil, nil
+	return v, nil
+}
+
+// stale reports whether the mirror may be behind Jira: no successful sync recently, or the
+// last attempt failed.
+func (s *Service) stale(st *TicketingSettings, sync *SyncState) bool {
+	if st.Provider != ProviderJira {
+		return false
+	}
+	if sync.LastSuccess.IsZero() || s.now().Sub(sync.LastSuccess) > s.staleAfter {
+		return true
+	}
+	return sync.LastError != "" && !sync.LastAttempt.Before(sync.LastSuccess)
+}
+
+var numericIDPattern = regexp.MustCompile(`^[0-9]{1,18}$`)
+
+// PutTicketing stores the ticketing connection (cp-admin). Secrets are sealed before they
+// reach the database and never come back out of the service.
+func (s *Service) PutTicketing(ctx context.Context, in TicketingInput) (*TicketingView, error) {
+	if err := s.ticketingAdmin(ctx); err != nil {
+		return nil, err
+	}
+	cur, err := s.store.GetTicketingSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	next := TicketingSettings{Provider: in.Provider, SiteURL: in.SiteURL, Email: in.Email, ServiceDeskID: in.ServiceDeskID,
+		RequestTypes: in.RequestTypes, DefaultRequestType: in.DefaultRequestType,
+		APITokenSeal: cur.APITokenSeal, WebhookSecretSeal: cur.WebhookSecretSeal}
+	if next.RequestTypes == nil {
+		next.RequestTypes = map[uuid.UUID]string{}
+	}
+	var v validator
+	switch in.Provider {
+	case ProviderBuiltin:
+	case ProviderJira:
+		if u, err := url.Parse(in.SiteURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			v.add("siteUrl", "siteUrl must be the Jira site's address, such as https://acme.atlassian.net")
+		}
+		v.email("email", &next.Email)
+		if next.Email == "" {
+			v.add("email", "email of the Jira service account is required")
+		}
+		if !numericIDPattern.MatchString(in.ServiceDeskID) {
+			v.add("serviceDeskId", "serviceDeskId is required (the numeric id of the service desk)")
+		}
+		if in.APIToken == nil && len(cur.APITokenSeal) == 0 {
+			v.add("apiToken", "apiToken is required")
+		}
+	default:
+		v.add("provider", "provider must be builtin or jira")
+	}
+	for typeID := range next.RequestTypes {
+		if _, err := s.store.GetTicketType(ctx, typeID); err != nil {
+			if !IsKind(err, NotFound) {
+				return nil, err
+			}
+			v.add("requestTypes", "ticket type %s does not exist", typeID)
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if s.sealer == nil && (in.APIToken != nil || in.WebhookSecret != nil) {
+		return nil, Errorf(Unavailable, "no secret key is configured to store secrets")
+	}
+	if in.APIToken != nil {
+		if next.APITokenSeal, err = s.sealer.Seal([]byte(*in.APIToken)); err != nil {
+			return nil, Wrap(err, "seal api token")
+		}
+	}
+	if in.WebhookSecret != nil {
+		if next.WebhookSecretSeal, err = s.sealer.Seal([]byte(*in.WebhookSecret)); err != nil {
+			return nil, Wrap(err, "seal webhook secret")
+		}
+	}
+	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
+		saved, err := tx.PutTicketingSettings(ctx, next)
+		if err != nil {
+			return AuditEvent{}, err
+		}
+		e := s.event(ctx, "ticketing.updated", "ticketing", uuid.Nil, Changes(cur, saved))
+		e.ResourceID = "ticketing"
+		return e, nil
+	})
+	s.forgetTicketingState()
+	if err != nil {
+		return nil, err
+	}
+	return s.ticketingView(ctx)
+}
+
+// TestTicketing checks the stored Jira connection (cp-admin).
+func (s *Service) TestTicketing(ctx context.Context) (Diagnosis, error) {
+	if err := s.ticketingAdmin(ctx); err != nil {
+		return Diagnosis{}, err
+	}
+	remote, _, err := s.remote(ctx)
+	if err != nil {
+		return Diagnosis{Problems: []string{err.Error()}}, nil
+	}
+	if remote == nil {
+		return Diagnosis{OK: true}, nil
+	}
+	return remote.Check(ctx)
+}
+
+// remote returns the client of the configured remote ticketing system, or nil for the
+// built-in one. Clients are built once per settings version.
+func (s *Service) remote(ctx context.Context) (Ticketing, *TicketingSettings, error) {
+	st, _, err := s.ticketingState(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Provider != ProviderJira {
+		return nil, st, nil
+	}
+	s.remoteCache.mu.Lock()
+	defer s.remoteCache.mu.Unlock()
+	if s.remoteCache.client != nil && s.remoteCache.version == st.Version {
+		return s.remoteCache.client, st, nil
+	}
+	if s.ticketingFactory == nil || s.sealer == nil {
+		return nil, nil, Errorf(Unavailable, "Jira is configured but this server cannot reach it (no client or secret key)")
+	}
+	token, err := s.sealer.Open(st.APITokenSeal)
+	if err != nil {
+		return nil, nil, Errorf(Unavailable, "the stored Jira API token cannot be opened: was PORTAL_SECRET_KEY changed? Set the token again")
+	}
+	types := map[string]string{"": st.DefaultRequestType}
+	for k, v := range st.RequestTypes {
+		types[k.String()] = v
+	}
+	client, err := s.ticketingFactory(TicketingConfig{SiteURL: st.SiteURL, Email: st.Email, APIToken: string(token),
+		ServiceDeskID: st.ServiceDeskID, RequestTypes: types})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.remoteCache.client, s.remoteCache.version = client, st.Version
+	return client, st, nil
+}
+
+// mirror writes a remote ticket into the local mirror; false when no project maps to its
+// organization (it is not a portal ticket).
+func (s *Service) mirror(ctx context.Context, rt RemoteTicket) (bool, error) {
+	p, err := s.store.ProjectByJSMOrganization(ctx, rt.OrganizationID)
+	if IsKind(err, NotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	priority := rt.Priority
+	if priority == "" {
+		priority = "medium"
+	}
+	t := Ticket{Key: rt.Key, ProjectID: p.ID, Summary: rt.Summary, Description: rt.Description, Priority: priority,
+		Status: rt.Status, StatusCategory: rt.StatusCategory, CreatedAt: rt.CreatedAt, UpdatedAt: rt.UpdatedAt,
+		SyncedAt: s.now().UTC(), Reporter: UserSummary{Username: rt.ReporterName}}
+	if rt.ReporterEmail != "" {
+		if u, err := s.store.GetUserByEmail(ctx, rt.ReporterEmail); err == nil {
+			t.Reporter = UserSummary{ID: u.ID, Username: u.Username}
+		}
+	}
+	return true, s.store.UpsertMirroredTicket(ctx, &t)
+}
+
+// SyncTickets brings the mirror up to date with every ticket changed in Jira since the last
+// sync. One replica syncs at a time (a database lock); the others return at once.
+func (s *Service) SyncTickets(ctx context.Context) (int, error) {
+	remote, _, err := s.remote(ctx)
+	if err != nil || remote == nil {
+		return 0, err
+	}
+	release, ok, err := s.store.TryLock(ctx, "ticket-sync")
+	if err != nil || !ok {
+		return 0, err
+	}
+	defer release()
+	st, err := s.store.GetSyncState(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// A minute of overlap: Jira's JQL compares whole minutes, and a ticket updated in the
+	// minute of the watermark must not be missed.
+	since := st.Watermark.Add(-time.Minute)
+	st.LastAttempt = s.now().UTC()
+	watermark, n := st.Watermark, 0
+	err = remote.Changed(ctx, since, func(rt RemoteTicket) error {
+		mirrored, err := s.mirror(ctx, rt)
+		if err != nil {
+			return err
+		}
+		if mirrored {
+			n++
+		}
+		if rt.UpdatedAt.After(watermark) {
+			watermark = rt.UpdatedAt
+		}
+		return nil
+	})
+	if err != nil {
+		st.LastError = err.Error()
+		defer s.forgetTicketingState()
+		if perr := s.store.PutSyncState(context.WithoutCancel(ctx), *st); perr != nil {
+			s.log.ErrorContext(ctx, "could not record the failed ticket sync", "error", perr)
+		}
+		return n, err
+	}
+	st.Watermark, st.LastSuccess, st.LastError = watermark, s.now().UTC(), ""
+	defer s.forgetTicketingState()
+	return n, s.store.PutSyncState(ctx, *st)
+}
+
+var issueKeyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]*-[0-9]+$`)
+
+// JiraWebhook applies a Jira webhook: the payload only names the issue, which is read back
+// from Jira, so a replayed or forged payload changes nothing that Jira does not say.
+func (s *Service) JiraWebhook(ctx context.Context, secret string, payload map[string]any) error {
+	st, err := s.store.GetTicketingSettings(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Provider != ProviderJira || len(st.WebhookSecretSeal) == 0 || s.sealer == nil {
+		return Errorf(NotFound, "no Jira webhook is configured")
+	}
+	want, err := s.sealer.Open(st.WebhookSecretSeal)
+	if err != nil {
+		return Errorf(Unavailable, "the stored webhook secret cannot be opened")
+	}
+	if subtle.ConstantTimeCompare([]byte(secret), want) != 1 {
+		return Errorf(Unauthenticated, "the webhook secret does not match")
+	}
+	event, _ := payload["webhookEvent"].(string)
+	switch event {
+	case "jira:issue_created", "jira:issue_updated", "comment_created", "comment_updated":
+	default:
+		return nil // other events are none of the portal's business
+	}
+	issue, _ := payload["issue"].(map[string]any)
+	key, _ := issue["key"].(string)
+	if !issueKeyPattern.MatchString(key) {
+		return FieldErrorf(Invalid, "issue.key", "the webhook names no issue key")
+	}
+	remote, _, err := s.remote(ctx)
+	if err != nil || remote == nil {
+		return err
+	}
+	rt, err := remote.GetTicket(ctx, key)
+	if IsKind(err, NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.mirror(ctx, *rt)
+	return err
+}

@@ -1,0 +1,323 @@
+package store_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+
+	"github.com/customer-portal/portal/internal/portal"
+	"github.com/customer-portal/portal/internal/store"
+	"github.com/customer-portal/portal/internal/store/storetest"
+)
+
+func TestTicketingSettings(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		got, err := db.GetTicketingSettings(ctx)
+		if err != nil {
+			t.Fatalf("GetTicketingSettings (none stored): %v", err)
+		}
+		if got.Provider != portal.ProviderBuiltin || got.RequestTypes == nil || len(got.RequestTypes) != 0 || got.Version != 0 {
+			t.Fatalf("default settings = %+v, want builtin with an empty map, version 0", got)
+		}
+
+		typeID := uuid.New()
+		in := portal.TicketingSettings{Provider: portal.ProviderJira, SiteURL: "https://acme.atlassian.net",
+			Email: "bot@acme.example", APITokenSeal: []byte{0, 1, 2, 0xff}, ServiceDeskID: "7",
+			RequestTypes: map[uuid.UUID]string{typeID: "42"}, DefaultRequestType: "10",
+			WebhookSecretSeal: []byte("sealed-secret"), Version: 99}
+		put, err := db.PutTicketingSettings(ctx, in)
+		if err != nil {
+			t.Fatalf("PutTicketingSettings: %v", err)
+		}
+		if put.Version != 1 || put.UpdatedAt.IsZero() {
+			t.Fatalf("first put: version %d, updated at %v; want 1 and set", put.Version, put.UpdatedAt)
+		}
+		want := in
+		want.Version, want.UpdatedAt = 1, put.UpdatedAt
+		if diff := gocmp.Diff(want, *put); diff != "" {
+			t.Errorf("stored settings (-want +got):\n%s", diff)
+		}
+		got, err = db.GetTicketingSettings(ctx)
+		if err != nil {
+			t.Fatalf("GetTicketingSettings: %v", err)
+		}
+		if diff := gocmp.Diff(want, *got); diff != "" {
+			t.Errorf("read settings (-want +got):\n%s", diff)
+		}
+
+		// Back to builtin, without secrets or mappings: NULL seals, an empty map, version 2.
+		put, err = db.PutTicketingSettings(ctx, portal.TicketingSettings{Provider: portal.ProviderBuiltin})
+		if err != nil {
+			t.Fatalf("PutTicketingSettings (second): %v", err)
+		}
+		got, err = db.GetTicketingSettings(ctx)
+		if err != nil {
+			t.Fatalf("GetTicketingSettings: %v", err)
+		}
+		if got.Version != 2 || put.Version != 2 || got.Provider != portal.ProviderBuiltin ||
+			got.APITokenSeal != nil || got.WebhookSecretSeal != nil || got.RequestTypes == nil ||
+			len(got.RequestTypes) != 0 || got.SiteURL != "" {
+			t.Errorf("second settings = %+v, want builtin, version 2, no secrets", got)
+		}
+		if got.UpdatedAt.Before(want.UpdatedAt) {
+			t.Errorf("updated at went back: %v < %v", got.UpdatedAt, want.UpdatedAt)
+		}
+
+		_, err = db.PutTicketingSettings(ctx, portal.TicketingSettings{Provider: "servicenow"})
+		if !portal.IsKind(err, portal.Invalid) {
+			t.Errorf("PutTicketingSettings(unknown provider) = %v, want Invalid", err)
+		}
+	})
+}
+
+func TestSyncState(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		got, err := db.GetSyncState(ctx)
+		if err != nil {
+			t.Fatalf("GetSyncState (none stored): %v", err)
+		}
+		if *got != (portal.SyncState{}) {
+			t.Fatalf("initial sync state = %+v, want zero", got)
+		}
+		at := time.Date(2025, 3, 1, 9, 30, 15, 123456789, time.FixedZone("CET", 3600))
+		in := portal.SyncState{Watermark: at, LastAttempt: at.Add(time.Minute), LastError: "jira: 503"}
+		if err := db.PutSyncState(ctx, in); err != nil {
+			t.Fatalf("PutSyncState: %v", err)
+		}
+		got, err = db.GetSyncState(ctx)
+		if err != nil {
+			t.Fatalf("GetSyncState: %v", err)
+		}
+		want := portal.SyncState{Watermark: at.UTC().Truncate(time.Microsecond),
+			LastAttempt: at.Add(time.Minute).UTC().Truncate(time.Microsecond), LastError: "jira: 503"}
+		if diff := gocmp.Diff(want, *got); diff != "" {
+			t.Errorf("sync state (-want +got):\n%s", diff)
+		}
+
+		at = at.UTC().Truncate(time.Microsecond)
+		next := portal.SyncState{Watermark: at.Add(time.Hour), LastAttempt: at.Add(2 * time.Hour),
+			LastSuccess: at.Add(2 * time.Hour)}
+		if err := db.PutSyncState(ctx, next); err != nil {
+			t.Fatalf("PutSyncState (second): %v", err)
+		}
+		got, err = db.GetSyncState(ctx)
+		if err != nil {
+			t.Fatalf("GetSyncState: %v", err)
+		}
+		if diff := gocmp.Diff(next, *got); diff != "" {
+			t.Errorf("second sync state (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func tryLock(t *testing.T, db *store.DB, name string) (func(), bool) {
+	t.Helper()
+	release, ok, err := db.TryLock(t.Context(), name)
+	if err != nil {
+		t.Fatalf("TryLock(%s): %v", name, err)
+	}
+	if ok == (release == nil) {
+		t.Fatalf("TryLock(%s) = (release set: %v, ok %v)", name, release != nil, ok)
+	}
+	return release, ok
+}
+
+func TestTryLock(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		release, ok := tryLock(t, db, "ticket-sync")
+		if !ok {
+			t.Fatal("TryLock of a free lock failed")
+		}
+		if _, ok := tryLock(t, db, "ticket-sync"); ok {
+			t.Fatal("TryLock of a held lock succeeded")
+		}
+		other, ok := tryLock(t, db, "other")
+		if !ok {
+			t.Fatal("TryLock of another name failed")
+		}
+		other()
+		release()
+		release() // idempotent
+		again, ok := tryLock(t, db, "ticket-sync")
+		if !ok {
+			t.Fatal("TryLock after release failed")
+		}
+		again()
+		// Released connections go back to the pool, which keeps working.
+		if err := db.Ping(t.Context()); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+	})
+}
+
+// TestTryLockReplicas holds two replicas (two stores on one PostgreSQL database) to the lock.
+func TestTryLockReplicas(t *testing.T) {
+	t.Parallel()
+	url := storetest.URL(t)
+	open := func() *store.DB {
+		db, err := store.Open(t.Context(), store.Config{DatabaseURL: url, MaxOpenConns: 2})
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	}
+	a, b := open(), open()
+	release, ok := tryLock(t, a, "ticket-sync")
+	if !ok {
+		t.Fatal("replica a: TryLock of a free lock failed")
+	}
+	if _, ok := tryLock(t, b, "ticket-sync"); ok {
+		t.Fatal("replica b: TryLock of the lock a holds succeeded")
+	}
+	release()
+	releaseB, ok := tryLock(t, b, "ticket-sync")
+	if !ok {
+		t.Fatal("replica b: TryLock after a released failed")
+	}
+	if _, ok := tryLock(t, a, "ticket-sync"); ok {
+		t.Fatal("replica a: TryLock of the lock b holds succeeded")
+	}
+	releaseB()
+	// The pool's connections (the lock's one among them) hold no lock after release.
+	for range 3 {
+		r, ok := tryLock(t, a, "ticket-sync")
+		if !ok {
+			t.Fatal("replica a: TryLock after b released failed")
+		}
+		r()
+	}
+}
+
+func TestUpsertMirroredTicket(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		c := newCustomer(t, db, "Acme", "C-1")
+		p1 := newProject(t, db, c.ID, "one")
+		p2 := newProject(t, db, c.ID, "two")
+		bug := newTicketType(t, db, "Bug")
+		alice := newUser(t, db, "alice")
+
+		in := portal.Ticket{Key: "JSM-7", ProjectID: p1.ID, TypeID: &bug.ID, Summary: "Broken",
+			Description: "It broke", Priority: "high", Status: "Open", StatusCategory: "new",
+			Reporter:  portal.UserSummary{ID: alice.ID},
+			CreatedAt: ticketTime(0), UpdatedAt: ticketTime(5), SyncedAt: ticketTime(6)}
+		if err := db.UpsertMirroredTicket(ctx, &in); err != nil {
+			t.Fatalf("UpsertMirroredTicket (insert): %v", err)
+		}
+		if in.ID == uuid.Nil || in.ID.Version() != 7 || in.Version != 1 {
+			t.Fatalf("inserted id %v (version %d), ticket version %d; want a UUIDv7, version 1", in.ID, in.ID.Version(), in.Version)
+		}
+		got, err := db.GetTicket(ctx, staff, "JSM-7")
+		if err != nil {
+			t.Fatalf("GetTicket: %v", err)
+		}
+		if got.ID != in.ID || got.Summary != "Broken" || got.TypeID == nil || *got.TypeID != bug.ID ||
+			got.Reporter != (portal.UserSummary{ID: alice.ID, Username: "alice"}) ||
+			!got.CreatedAt.Equal(ticketTime(0)) || !got.UpdatedAt.Equal(ticketTime(5)) || !got.SyncedAt.Equal(ticketTime(6)) {
+			t.Fatalf("inserted ticket = %+v", got)
+		}
+
+		// An update without reporter keeps it; created_at stays; the rest is replaced.
+		up := portal.Ticket{Key: "JSM-7", ProjectID: p2.ID, Summary: "Still broken", Description: "",
+			Priority: "low", Status: "Done", StatusCategory: "done",
+			CreatedAt: ticketTime(100), UpdatedAt: ticketTime(50), SyncedAt: ticketTime(51)}
+		if err := db.UpsertMirroredTicket(ctx, &up); err != nil {
+			t.Fatalf("UpsertMirroredTicket (update): %v", err)
+		}
+		if up.ID != in.ID || up.Version != 2 {
+			t.Fatalf("updated id %v version %d, want %v version 2", up.ID, up.Version, in.ID)
+		}
+		got, err = db.GetTicket(ctx, staff, "JSM-7")
+		if err != nil {
+			t.Fatalf("GetTicket: %v", err)
+		}
+		if got.ProjectID != p2.ID || got.Summary != "Still broken" || got.Description != "" ||
+			got.Priority != "low" || got.Status != "Done" || got.StatusCategory != "done" || got.TypeID != nil ||
+			got.Reporter != (portal.UserSummary{ID: alice.ID, Username: "alice"}) ||
+			!got.CreatedAt.Equal(ticketTime(0)) || !got.UpdatedAt.Equal(ticketTime(50)) ||
+			!got.SyncedAt.Equal(ticketTime(51)) || got.Version != 2 {
+			t.Fatalf("updated ticket = %+v", got)
+		}
+
+		// A reporter known only by name replaces the stored one.
+		up.Reporter = portal.UserSummary{Username: "jira-customer"}
+		if err := db.UpsertMirroredTicket(ctx, &up); err != nil {
+			t.Fatalf("UpsertMirroredTicket (new reporter): %v", err)
+		}
+		got, err = db.GetTicket(ctx, staff, "JSM-7")
+		if err != nil {
+			t.Fatalf("GetTicket: %v", err)
+		}
+		if got.Reporter != (portal.UserSummary{Username: "jira-customer"}) || got.Version != 3 {
+			t.Fatalf("reporter %+v version %d, want jira-customer without id, version 3", got.Reporter, got.Version)
+		}
+
+		if err := db.UpsertMirroredTicket(ctx, &portal.Ticket{Key: "JSM-8", ProjectID: uuid.New(),
+			Summary: "x", Status: "Open", StatusCategory: "new"}); !portal.IsKind(err, portal.NotFound) {
+			t.Errorf("UpsertMirroredTicket(unknown project) = %v, want NotFound", err)
+		}
+		if err := db.UpsertMirroredTicket(ctx, &portal.Ticket{Key: "JSM-9", Summary: "x"}); !portal.IsKind(err, portal.Invalid) {
+			t.Errorf("UpsertMirroredTicket(no project) = %v, want Invalid", err)
+		}
+	})
+}
+
+func TestProjectByJSMOrganization(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		c := newCustomer(t, db, "Acme", "C-1")
+		newProject(t, db, c.ID, "unmapped")
+		p := portal.Project{CustomerID: c.ID, Name: "mapped", JSMOrganizationID: "org-12"}
+		if err := db.CreateProject(ctx, &p); err != nil {
+			t.Fatalf("CreateProject: %v", err)
+		}
+		got, err := db.ProjectByJSMOrganization(ctx, "org-12")
+		if err != nil {
+			t.Fatalf("ProjectByJSMOrganization: %v", err)
+		}
+		if got.ID != p.ID || got.JSMOrganizationID != "org-12" {
+			t.Errorf("ProjectByJSMOrganization = %+v, want %v", got, p.ID)
+		}
+		for _, org := range []string{"org-13", ""} {
+			_, err := db.ProjectByJSMOrganization(ctx, org)
+			if !portal.IsKind(err, portal.NotFound) || !strings.HasSuffix(err.Error(), "project not found") {
+				t.Errorf("ProjectByJSMOrganization(%q) = %v, want NotFound \"project not found\"", org, err)
+			}
+		}
+	})
+}
+
+func TestGetUserByEmail(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		alice := newUser(t, db, "alice")
+		if _, err := db.UpsertUser(ctx, portal.User{Subject: "sub-noemail", Username: "noemail"}); err != nil {
+			t.Fatalf("UpsertUser: %v", err)
+		}
+		got, err := db.GetUserByEmail(ctx, "ALICE@Example.com")
+		if err != nil {
+			t.Fatalf("GetUserByEmail: %v", err)
+		}
+		if got.ID != alice.ID {
+			t.Errorf("GetUserByEmail = %v, want %v", got.ID, alice.ID)
+		}
+		for _, email := range []string{"bob@example.com", ""} {
+			_, err := db.GetUserByEmail(ctx, email)
+			if !portal.IsKind(err, portal.NotFound) || !strings.HasSuffix(err.Error(), "user not found") {
+				t.Errorf("GetUserByEmail(%q) = %v, want NotFound \"user not found\"", email, err)
+			}
+		}
+	})
+}
