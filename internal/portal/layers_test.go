@@ -24,6 +24,7 @@ func TestImportDirection(t *testing.T) {
 		"internal/identity/keycloak":     {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity/builtin", mod + "api", "gorm.io/", "github.com/labstack/"},
 		"internal/httpapi":               {mod + "internal/store", mod + "internal/auth", mod + "internal/identity", "gorm.io/", "github.com/Nerzal/", "github.com/ctreminiom/"},
 		"internal/config":                {mod},
+		"internal/secret":                {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity", mod + "api"},
 		"internal/ticketing":             {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity", mod + "internal/auth", mod + "api", "github.com/labstack/"},
 		"internal/mail":                  {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity", mod + "internal/auth", mod + "api"},
 		"internal/identity/identitytest": {mod + "internal/store", mod + "internal/httpapi", mod + "internal/identity/builtin", mod + "internal/identity/keycloak", mod + "api"},

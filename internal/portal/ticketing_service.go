@@ -247,7 +247,12 @@ func (s *Service) remote(ctx context.Context) (Ticketing, *TicketingSettings, er
 	if err != nil {
 		return nil, nil, Errorf(Unavailable, "the stored Jira API token cannot be opened: was PORTAL_SECRET_KEY changed? Set the token again")
 	}
-	types := map[string]string{"": st.DefaultRequestType}
+	// The key "" holds the default request type only when one is set: an empty id is not a
+	// request type, and the client refuses it.
+	types := map[string]string{}
+	if st.DefaultRequestType != "" {
+		types[""] = st.DefaultRequestType
+	}
 	for k, v := range st.RequestTypes {
 		types[k.String()] = v
 	}
@@ -260,29 +265,73 @@ func (s *Service) remote(ctx context.Context) (Ticketing, *TicketingSettings, er
 	return client, st, nil
 }
 
-// mirror writes a remote ticket into the local mirror; false when no project maps to its
-// organization (it is not a portal ticket).
-func (s *Service) mirror(ctx context.Context, rt RemoteTicket) (bool, error) {
-	p, err := s.store.ProjectByJSMOrganization(ctx, rt.OrganizationID)
+// mirror writes a remote ticket and its comments into the local mirror; false when no
+// project maps to its organization (it is not a portal ticket).
+func (s *Service) mirror(ctx context.Context, remote Ticketing, rt RemoteTicket) (bool, error) {
+	// The row mirrored before, if any. JSM's request view (what a webhook reads back) carries
+	// the Organizations field and the priority only when the request type's form shows them,
+	// and Jira knows nothing of the portal's ticket type: those are kept from the row rather
+	// than lost (or the ticket skipped) on every webhook and sync.
+	prev, err := s.store.GetTicket(ctx, TicketScope{All: true}, rt.Key)
 	if IsKind(err, NotFound) {
-		return false, nil
+		prev, err = nil, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	var projectID uuid.UUID
+	if rt.OrganizationID != "" {
+		p, err := s.store.ProjectByJSMOrganization(ctx, rt.OrganizationID)
+		if IsKind(err, NotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		projectID = p.ID
+	} else if prev != nil {
+		projectID = prev.ProjectID
+	} else {
+		return false, nil
+	}
 	priority := rt.Priority
+	if priority == "" && prev != nil {
+		priority = prev.Priority
+	}
 	if priority == "" {
 		priority = "medium"
 	}
-	t := Ticket{Key: rt.Key, ProjectID: p.ID, Summary: rt.Summary, Description: rt.Description, Priority: priority,
+	t := Ticket{Key: rt.Key, ProjectID: projectID, Summary: rt.Summary, Description: rt.Description, Priority: priority,
 		Status: rt.Status, StatusCategory: rt.StatusCategory, CreatedAt: rt.CreatedAt, UpdatedAt: rt.UpdatedAt,
 		SyncedAt: s.now().UTC(), Reporter: UserSummary{Username: rt.ReporterName}}
+	if prev != nil {
+		t.TypeID = prev.TypeID
+		if prev.UpdatedAt.After(t.UpdatedAt) {
+			// The request view's update time is only its last status change.
+			t.UpdatedAt = prev.UpdatedAt
+		}
+	}
 	if rt.ReporterEmail != "" {
 		if u, err := s.store.GetUserByEmail(ctx, rt.ReporterEmail); err == nil {
 			t.Reporter = UserSummary{ID: u.ID, Username: u.Username}
 		}
 	}
-	return true, s.store.UpsertMirroredTicket(ctx, &t)
+	if err := s.store.UpsertMirroredTicket(ctx, &t); err != nil {
+		return true, err
+	}
+	// Agents answer in Jira: their comments must reach the portal's readers too.
+	comments, err := remote.Comments(ctx, rt.Key, true)
+	if err != nil {
+		return true, err
+	}
+	for _, rc := range comments {
+		c := TicketComment{TicketID: t.ID, Author: UserSummary{Username: rc.AuthorName}, Body: rc.Body,
+			Internal: !rc.Public, CreatedAt: rc.CreatedAt}
+		if err := s.store.UpsertMirroredComment(ctx, &c, rc.ID); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
 }
 
 // SyncTickets brings the mirror up to date with every ticket changed in Jira since the last
@@ -307,7 +356,7 @@ func (s *Service) SyncTickets(ctx context.Context) (int, error) {
 	st.LastAttempt = s.now().UTC()
 	watermark, n := st.Watermark, 0
 	err = remote.Changed(ctx, since, func(rt RemoteTicket) error {
-		mirrored, err := s.mirror(ctx, rt)
+		mirrored, err := s.mirror(ctx, remote, rt)
 		if err != nil {
 			return err
 		}
@@ -373,6 +422,6 @@ func (s *Service) JiraWebhook(ctx context.Context, secret string, payload map[st
 	if err != nil {
 		return err
 	}
-	_, err = s.mirror(ctx, *rt)
+	_, err = s.mirror(ctx, remote, *rt)
 	return err
 }

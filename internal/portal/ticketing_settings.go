@@ -58,6 +58,9 @@ type TicketingStore interface {
 	ProjectByJSMOrganization(ctx context.Context, orgID string) (*Project, error)
 	// GetUserByEmail finds a portal user by email, case-insensitively.
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	// UpsertMirroredComment stores a comment of the ticketing system on a mirrored ticket,
+	// once per RemoteID (a repeated call updates body and visibility). It sets c.ID.
+	UpsertMirroredComment(ctx context.Context, c *TicketComment, remoteID string) error
 }
 
 // TicketingConfig is what a Ticketing client is built from: the settings with the token open.

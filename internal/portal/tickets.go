@@ -424,13 +424,23 @@ func (s *Service) AddTicketComment(ctx context.Context, key, body string, intern
 	if err != nil {
 		return nil, err
 	}
+	remoteID := ""
 	if remote != nil {
-		if _, err := remote.AddComment(ctx, key, body, !internal); err != nil {
+		rc, err := remote.AddComment(ctx, key, body, !internal)
+		if err != nil {
 			return nil, err
 		}
+		remoteID = rc.ID
 	}
 	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
-		if err := tx.AddTicketComment(ctx, &cm); err != nil {
+		var err error
+		if remoteID != "" {
+			// Mirrored under Jira's id, so the next sync recognises it instead of adding it twice.
+			err = tx.UpsertMirroredComment(ctx, &cm, remoteID)
+		} else {
+			err = tx.AddTicketComment(ctx, &cm)
+		}
+		if err != nil {
 			return AuditEvent{}, err
 		}
 		e := s.event(ctx, "ticket.commented", "ticket", t.ID, map[string]AuditChange{"internal": {After: internal}})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/customer-portal/portal/internal/portal"
 )
@@ -292,6 +293,73 @@ func (db *DB) UpsertMirroredTicket(ctx context.Context, t *portal.Ticket) error 
 	}
 	t.ID, t.Version, t.CreatedAt = out.ID, out.Version, out.CreatedAt.UTC()
 	t.Reporter = portal.UserSummary{ID: derefID(out.ReporterID), Username: out.ReporterUsername}
+	return nil
+}
+
+// UpsertMirroredComment stores c, a comment of the ticketing system on a mirrored ticket, once
+// per (ticket, remoteID): a repeated call updates body, visibility and author username and keeps
+// the stored id, author id and created_at. A new comment gets a UUIDv7; c.Author.ID may be zero
+// (agents of the ticketing system need not be portal users). Like AddTicketComment it moves the
+// ticket's synced_at forward to the comment's time (the store's clock when zero), and for a new
+// public comment its updated_at, never backwards, in one transaction. It fills c as stored.
+// An unknown ticket is NotFound; an empty remoteID is Invalid.
+func (db *DB) UpsertMirroredComment(ctx context.Context, c *portal.TicketComment, remoteID string) error {
+	if remoteID == "" {
+		return portal.FieldErrorf(portal.Invalid, "remoteId", "a mirrored comment needs a remote id")
+	}
+	id, err := newID(uuid.Nil)
+	if err != nil {
+		return err
+	}
+	row := ticketCommentRow{ID: id, TicketID: c.TicketID, AuthorID: optionalID(c.Author.ID),
+		AuthorUsername: c.Author.Username, Body: c.Body, Internal: c.Internal,
+		CreatedAt: timeOr(c.CreatedAt, db.clock())}
+	o := op{context: "upsert mirrored comment", notFound: ticketNotFound, foreignKey: func() error {
+		return portal.FieldErrorf(portal.Invalid, "authorId", "user %s does not exist", c.Author.ID)
+	}}
+	var out ticketCommentRow
+	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// First the ticket: it must exist, and on PostgreSQL its row lock orders concurrent
+		// upserts of its comments.
+		res := tx.Exec(`UPDATE tickets SET synced_at = CASE WHEN synced_at < ? THEN ? ELSE synced_at END
+			WHERE id = ?`, row.CreatedAt, row.CreatedAt, row.TicketID)
+		if res.Error != nil {
+			return translate(res.Error, o)
+		}
+		if res.RowsAffected == 0 {
+			return portal.Errorf(portal.NotFound, ticketNotFound)
+		}
+		err := tx.Raw(`INSERT INTO ticket_comments (id, ticket_id, author_id, author_username, body, internal,
+				created_at, remote_id)
+			VALUES (?, ?, ?,
+				CASE WHEN ? <> '' THEN ? ELSE COALESCE((SELECT username FROM users WHERE id = ?), '') END,
+				?, ?, ?, ?)
+			ON CONFLICT (ticket_id, remote_id) WHERE remote_id IS NOT NULL DO UPDATE SET
+				body = excluded.body, internal = excluded.internal, author_username = excluded.author_username
+			RETURNING id, ticket_id, author_id, author_username, body, internal, created_at`,
+			row.ID, row.TicketID, row.AuthorID, row.AuthorUsername, row.AuthorUsername, row.AuthorID,
+			row.Body, row.Internal, row.CreatedAt, remoteID).Scan(&out).Error
+		if err != nil {
+			return translate(err, o)
+		}
+		if out.ID == uuid.Nil {
+			return portal.Wrap(errors.New("upsert returned no row"), "upsert mirrored comment")
+		}
+		// Only a new public comment moves updated_at (see AddTicketComment); the returned id
+		// is the one generated here only when the row was inserted.
+		if out.ID == row.ID && !row.Internal {
+			err := tx.Exec(`UPDATE tickets SET updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END
+				WHERE id = ?`, row.CreatedAt, row.CreatedAt, row.TicketID).Error
+			if err != nil {
+				return translate(err, o)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return translate(err, o)
+	}
+	*c = out.entity()
 	return nil
 }
 

@@ -321,3 +321,117 @@ func TestGetUserByEmail(t *testing.T) {
 		}
 	})
 }
+
+func TestUpsertMirroredComment(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		p := newProject(t, db, newCustomer(t, db, "Acme", "C-1").ID, "one")
+		tk := portal.Ticket{Key: "JSM-1", ProjectID: p.ID, Summary: "Broken", Status: "Open", StatusCategory: "new",
+			CreatedAt: ticketTime(0), UpdatedAt: ticketTime(0), SyncedAt: ticketTime(0)}
+		if err := db.UpsertMirroredTicket(ctx, &tk); err != nil {
+			t.Fatal(err)
+		}
+		ticketTimes := func(t *testing.T, wantUpdated, wantSynced time.Time) {
+			t.Helper()
+			got, err := db.GetTicket(ctx, staff, tk.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.UpdatedAt.Equal(wantUpdated) || !got.SyncedAt.Equal(wantSynced) {
+				t.Fatalf("ticket updated %v synced %v, want %v and %v", got.UpdatedAt, got.SyncedAt, wantUpdated, wantSynced)
+			}
+		}
+		comments := func(t *testing.T, internal bool) []portal.TicketComment {
+			t.Helper()
+			rows, err := db.ListTicketComments(ctx, tk.ID, internal, portal.ListParams{Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rows
+		}
+
+		// A new public comment by a Jira agent (no portal user) moves updated_at and synced_at.
+		c := portal.TicketComment{TicketID: tk.ID, Author: portal.UserSummary{Username: "Jira Agent"},
+			Body: "Looking into it", CreatedAt: ticketTime(10)}
+		if err := db.UpsertMirroredComment(ctx, &c, "10001"); err != nil {
+			t.Fatalf("UpsertMirroredComment (insert): %v", err)
+		}
+		if c.ID.Version() != 7 || c.Author != (portal.UserSummary{Username: "Jira Agent"}) || !c.CreatedAt.Equal(ticketTime(10)) {
+			t.Fatalf("inserted comment = %+v, want a UUIDv7, the agent's name and the comment time", c)
+		}
+		first := c
+		ticketTimes(t, ticketTime(10), ticketTime(10))
+
+		// The same remote id again: same row, body and visibility replaced, created_at kept, and
+		// updated_at not moved (the comment is not new).
+		again := portal.TicketComment{TicketID: tk.ID, Author: portal.UserSummary{Username: "Jira Agent 2"},
+			Body: "Edited", Internal: true, CreatedAt: ticketTime(20)}
+		if err := db.UpsertMirroredComment(ctx, &again, "10001"); err != nil {
+			t.Fatalf("UpsertMirroredComment (repeat): %v", err)
+		}
+		want := portal.TicketComment{ID: first.ID, TicketID: tk.ID, Author: portal.UserSummary{Username: "Jira Agent 2"},
+			Body: "Edited", Internal: true, CreatedAt: ticketTime(10)}
+		if diff := gocmp.Diff(want, again); diff != "" {
+			t.Fatalf("repeated comment (-want +got):\n%s", diff)
+		}
+		if diff := gocmp.Diff([]portal.TicketComment{want}, comments(t, true)); diff != "" {
+			t.Fatalf("comments after repeat (-want +got):\n%s", diff)
+		}
+		if got := comments(t, false); len(got) != 0 {
+			t.Fatalf("public comments = %+v, want none (the comment is internal now)", got)
+		}
+		ticketTimes(t, ticketTime(10), ticketTime(20))
+
+		// A new internal comment moves synced_at only.
+		internal := portal.TicketComment{TicketID: tk.ID, Body: "staff only", Internal: true, CreatedAt: ticketTime(30)}
+		if err := db.UpsertMirroredComment(ctx, &internal, "10002"); err != nil {
+			t.Fatal(err)
+		}
+		ticketTimes(t, ticketTime(10), ticketTime(30))
+		// An older new public comment moves neither time back.
+		old := portal.TicketComment{TicketID: tk.ID, Body: "old", CreatedAt: ticketTime(5)}
+		if err := db.UpsertMirroredComment(ctx, &old, "10003"); err != nil {
+			t.Fatal(err)
+		}
+		ticketTimes(t, ticketTime(10), ticketTime(30))
+		// A newer public comment moves both; a portal user as author keeps the id and
+		// takes the user's name.
+		alice := newUser(t, db, "alice")
+		late := portal.TicketComment{TicketID: tk.ID, Author: portal.UserSummary{ID: alice.ID}, Body: "late",
+			CreatedAt: ticketTime(40)}
+		if err := db.UpsertMirroredComment(ctx, &late, "10004"); err != nil {
+			t.Fatal(err)
+		}
+		if late.Author != (portal.UserSummary{ID: alice.ID, Username: "alice"}) {
+			t.Fatalf("author = %+v, want alice", late.Author)
+		}
+		ticketTimes(t, ticketTime(40), ticketTime(40))
+
+		// The same remote id on another ticket is another comment.
+		other := portal.Ticket{Key: "JSM-2", ProjectID: p.ID, Summary: "Other", Status: "Open", StatusCategory: "new"}
+		if err := db.UpsertMirroredTicket(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+		elsewhere := portal.TicketComment{TicketID: other.ID, Body: "elsewhere"}
+		if err := db.UpsertMirroredComment(ctx, &elsewhere, "10001"); err != nil {
+			t.Fatal(err)
+		}
+		if elsewhere.ID == first.ID {
+			t.Fatal("a remote id on another ticket updated the first ticket's comment")
+		}
+		if got := comments(t, true); len(got) != 4 {
+			t.Fatalf("%d comments, want 4: %+v", len(got), got)
+		}
+		if got := comments(t, false); len(got) != 2 {
+			t.Fatalf("%d public comments, want 2: %+v", len(got), got)
+		}
+
+		checkErr(t, db.UpsertMirroredComment(ctx, &portal.TicketComment{TicketID: uuid.Must(uuid.NewV7()), Body: "x"}, "1"),
+			portal.NotFound, "")
+		checkErr(t, db.UpsertMirroredComment(ctx, &portal.TicketComment{TicketID: tk.ID, Body: "x"}, ""),
+			portal.Invalid, "remoteId")
+		checkErr(t, db.UpsertMirroredComment(ctx, &portal.TicketComment{TicketID: tk.ID, Body: "x",
+			Author: portal.UserSummary{ID: uuid.Must(uuid.NewV7()), Username: "ghost"}}, "10005"), portal.Invalid, "authorId")
+	})
+}
