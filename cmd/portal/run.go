@@ -156,8 +156,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return fmt.Errorf("secret key: %w", err)
 	}
 	factory := func(c portal.TicketingConfig) (portal.Ticketing, error) {
+		// 3 s per call, retries included: when Jira is slow or down, a write answers 503
+		// within that instead of holding the customer's request.
 		return jira.New(jira.Config{SiteURL: c.SiteURL, Email: c.Email, APIToken: c.APIToken,
-			ServiceDeskID: c.ServiceDeskID, RequestTypes: c.RequestTypes, Logger: log})
+			ServiceDeskID: c.ServiceDeskID, RequestTypes: c.RequestTypes, Logger: log,
+			HTTPClient: &http.Client{Timeout: 3 * time.Second}})
 	}
 	svc := portal.NewService(db, portal.Options{Logger: log, Identity: identity, Sealer: sealer, TicketingFactory: factory})
 	api, err := httpapi.New(httpapi.Config{Service: svc, Verifier: verifier, Logger: log, MaxBodyBytes: cfg.MaxBodyBytes})
