@@ -159,7 +159,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		// 3 s per call, retries included: when Jira is slow or down, a write answers 503
 		// within that instead of holding the customer's request.
 		return jira.New(jira.Config{SiteURL: c.SiteURL, Email: c.Email, APIToken: c.APIToken,
-			ServiceDeskID: c.ServiceDeskID, RequestTypes: c.RequestTypes, Logger: log,
+			ServiceDeskID: c.ServiceDeskID, RequestTypes: c.RequestTypes, Priorities: c.Priorities, Logger: log,
 			HTTPClient: &http.Client{Timeout: 3 * time.Second}})
 	}
 	svc := portal.NewService(db, portal.Options{Logger: log, Identity: identity, Sealer: sealer, TicketingFactory: factory})

@@ -57,7 +57,7 @@ func newJiraServer(t testing.TB, db *store.DB, staleAfter time.Duration) (*apiSe
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	factory := func(c portal.TicketingConfig) (portal.Ticketing, error) {
 		cl, err := jira.New(jira.Config{SiteURL: c.SiteURL, Email: c.Email, APIToken: c.APIToken,
-			ServiceDeskID: c.ServiceDeskID, RequestTypes: c.RequestTypes,
+			ServiceDeskID: c.ServiceDeskID, RequestTypes: c.RequestTypes, Priorities: c.Priorities,
 			HTTPClient: &http.Client{Timeout: 2 * time.Second}, MaxRetries: 1, Backoff: 10 * time.Millisecond,
 			Breaker: jira.BreakerSettings{FailureThreshold: 3, OpenInterval: 500 * time.Millisecond}, Logger: discard})
 		if err != nil {

@@ -12,9 +12,14 @@ func toTicketing(v *portal.TicketingView) api.TicketingSettings {
 	out := api.TicketingSettings{Provider: api.TicketingSettingsProvider(v.Provider), ApiTokenSet: v.APITokenSet,
 		WebhookSecretSet: v.WebhookSecretSet, SiteUrl: optional(v.SiteURL), Email: optional(v.Email),
 		ServiceDeskId: optional(v.ServiceDeskID), DefaultRequestTypeId: optional(v.DefaultRequestType),
-		RequestTypes: []api.RequestTypeMapping{}}
+		RequestTypes: []api.RequestTypeMapping{}, Priorities: []api.PriorityMapping{}}
 	for typeID, rt := range v.RequestTypes {
 		out.RequestTypes = append(out.RequestTypes, api.RequestTypeMapping{TicketTypeId: typeID, RequestTypeId: rt})
+	}
+	for _, p := range portal.Priorities { // in the portal's order, not the map's
+		if id, ok := v.Priorities[p]; ok {
+			out.Priorities = append(out.Priorities, api.PriorityMapping{Priority: api.Priority(p), JiraPriorityId: id})
+		}
 	}
 	out.Sync.Stale = v.Stale
 	out.Sync.LastError = optional(v.Sync.LastError)
@@ -44,6 +49,11 @@ func (h *handlers) PutTicketing(ctx context.Context, r api.PutTicketingRequestOb
 	if r.Body.RequestTypes != nil {
 		for _, m := range *r.Body.RequestTypes {
 			in.RequestTypes[m.TicketTypeId] = m.RequestTypeId
+		}
+	}
+	if r.Body.Priorities != nil {
+		for _, m := range *r.Body.Priorities {
+			in.Priorities = append(in.Priorities, portal.PriorityMapping{Priority: string(m.Priority), JiraPriorityID: m.JiraPriorityId})
 		}
 	}
 	v, err := h.svc.PutTicketing(ctx, in)

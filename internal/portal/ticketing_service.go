@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"net/url"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,7 +21,15 @@ type TicketingInput struct {
 	ServiceDeskID      string
 	RequestTypes       map[uuid.UUID]string
 	DefaultRequestType string
-	WebhookSecret      *string
+	// Priorities maps portal priorities to Jira priority ids, at most one entry per priority.
+	Priorities    []PriorityMapping
+	WebhookSecret *string
+}
+
+// PriorityMapping maps one portal priority to a Jira priority id.
+type PriorityMapping struct {
+	Priority       string
+	JiraPriorityID string
 }
 
 // TicketingView is the connection as an admin sees it: secrets only as "set or not".
@@ -151,6 +160,20 @@ func (s *Service) PutTicketing(ctx context.Context, in TicketingInput) (*Ticketi
 		next.RequestTypes = map[uuid.UUID]string{}
 	}
 	var v validator
+	next.Priorities = map[string]string{}
+	for _, m := range in.Priorities {
+		switch {
+		case !slices.Contains(Priorities, m.Priority):
+			v.add("priorities", "%q is not a priority (critical, high, medium or low)", m.Priority)
+		case !numericIDPattern.MatchString(m.JiraPriorityID):
+			v.add("priorities", "the Jira priority id of %s must be a number", m.Priority)
+		default:
+			if _, dup := next.Priorities[m.Priority]; dup {
+				v.add("priorities", "priority %s is mapped more than once", m.Priority)
+			}
+			next.Priorities[m.Priority] = m.JiraPriorityID
+		}
+	}
 	switch in.Provider {
 	case ProviderBuiltin:
 	case ProviderJira:
@@ -256,8 +279,12 @@ func (s *Service) remote(ctx context.Context) (Ticketing, *TicketingSettings, er
 	for k, v := range st.RequestTypes {
 		types[k.String()] = v
 	}
+	priorities := make(map[string]string, len(st.Priorities))
+	for k, v := range st.Priorities {
+		priorities[k] = v
+	}
 	client, err := s.ticketingFactory(TicketingConfig{SiteURL: st.SiteURL, Email: st.Email, APIToken: string(token),
-		ServiceDeskID: st.ServiceDeskID, RequestTypes: types})
+		ServiceDeskID: st.ServiceDeskID, RequestTypes: types, Priorities: priorities})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -25,9 +25,12 @@ type TicketingSettings struct {
 	// ticket types without a mapping ("" refuses them).
 	RequestTypes       map[uuid.UUID]string
 	DefaultRequestType string
-	WebhookSecretSeal  []byte
-	Version            int64
-	UpdatedAt          time.Time
+	// Priorities maps portal priorities (critical, high, medium, low) to Jira priority ids;
+	// unmapped priorities are not sent, and Jira applies its default.
+	Priorities        map[string]string
+	WebhookSecretSeal []byte
+	Version           int64
+	UpdatedAt         time.Time
 }
 
 // SyncState is where the mirror's incremental sync stands.
@@ -70,6 +73,7 @@ type TicketingConfig struct {
 	APIToken      string
 	ServiceDeskID string
 	RequestTypes  map[string]string // ticket type id (string) -> request type id; "" is the default
+	Priorities    map[string]string // portal priority -> Jira priority id
 }
 
 // TicketingFactory builds a client of the configured remote ticketing system.

@@ -28,6 +28,7 @@ type ticketingSettingsRow struct {
 	ServiceDeskID      string    `gorm:"column:service_desk_id"`
 	RequestTypes       string    `gorm:"column:request_types"`
 	DefaultRequestType string    `gorm:"column:default_request_type"`
+	Priorities         string    `gorm:"column:priorities"`
 	WebhookSecretSeal  []byte    `gorm:"column:webhook_secret_seal"`
 	Version            int64     `gorm:"column:version"`
 	UpdatedAt          time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
@@ -45,9 +46,19 @@ func (r *ticketingSettingsRow) entity() (*portal.TicketingSettings, error) {
 			types = map[uuid.UUID]string{}
 		}
 	}
+	priorities := map[string]string{}
+	if r.Priorities != "" {
+		if err := json.Unmarshal([]byte(r.Priorities), &priorities); err != nil {
+			return nil, portal.Wrap(err, "decode ticketing priorities")
+		}
+		if priorities == nil { // the JSON null
+			priorities = map[string]string{}
+		}
+	}
 	return &portal.TicketingSettings{
 		Provider: r.Provider, SiteURL: r.SiteURL, Email: r.Email, APITokenSeal: r.APITokenSeal,
 		ServiceDeskID: r.ServiceDeskID, RequestTypes: types, DefaultRequestType: r.DefaultRequestType,
+		Priorities:        priorities,
 		WebhookSecretSeal: r.WebhookSecretSeal, Version: r.Version, UpdatedAt: r.UpdatedAt.UTC(),
 	}, nil
 }
@@ -71,7 +82,8 @@ func (db *DB) GetTicketingSettings(ctx context.Context) (*portal.TicketingSettin
 		return nil, translate(err, op{context: "get ticketing settings"})
 	}
 	if len(rows) == 0 {
-		return &portal.TicketingSettings{Provider: portal.ProviderBuiltin, RequestTypes: map[uuid.UUID]string{}}, nil
+		return &portal.TicketingSettings{Provider: portal.ProviderBuiltin, RequestTypes: map[uuid.UUID]string{},
+			Priorities: map[string]string{}}, nil
 	}
 	return rows[0].entity()
 }
@@ -88,21 +100,29 @@ func (db *DB) PutTicketingSettings(ctx context.Context, s portal.TicketingSettin
 	if err != nil {
 		return nil, portal.Wrap(err, "encode ticketing request types")
 	}
+	priorities := s.Priorities
+	if priorities == nil {
+		priorities = map[string]string{}
+	}
+	encodedPriorities, err := json.Marshal(priorities)
+	if err != nil {
+		return nil, portal.Wrap(err, "encode ticketing priorities")
+	}
 	var row ticketingSettingsRow
 	err = db.gorm.WithContext(ctx).Raw(`INSERT INTO ticketing_settings (id, provider, site_url, email,
-			api_token_seal, service_desk_id, request_types, default_request_type, webhook_secret_seal,
-			version, updated_at)
-		VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+			api_token_seal, service_desk_id, request_types, default_request_type, priorities,
+			webhook_secret_seal, version, updated_at)
+		VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
 		ON CONFLICT (id) DO UPDATE SET provider = excluded.provider, site_url = excluded.site_url,
 			email = excluded.email, api_token_seal = excluded.api_token_seal,
 			service_desk_id = excluded.service_desk_id, request_types = excluded.request_types,
-			default_request_type = excluded.default_request_type,
+			default_request_type = excluded.default_request_type, priorities = excluded.priorities,
 			webhook_secret_seal = excluded.webhook_secret_seal,
 			version = ticketing_settings.version + 1, updated_at = excluded.updated_at
 		RETURNING id, provider, site_url, email, api_token_seal, service_desk_id, request_types,
-			default_request_type, webhook_secret_seal, version, updated_at`,
+			default_request_type, priorities, webhook_secret_seal, version, updated_at`,
 		s.Provider, s.SiteURL, s.Email, sealValue(s.APITokenSeal), s.ServiceDeskID, string(encoded),
-		s.DefaultRequestType, sealValue(s.WebhookSecretSeal), db.clock()).Scan(&row).Error
+		s.DefaultRequestType, string(encodedPriorities), sealValue(s.WebhookSecretSeal), db.clock()).Scan(&row).Error
 	if err != nil {
 		return nil, translate(err, op{context: "put ticketing settings"})
 	}

@@ -21,14 +21,16 @@ func TestTicketingSettings(t *testing.T) {
 		if err != nil {
 			t.Fatalf("GetTicketingSettings (none stored): %v", err)
 		}
-		if got.Provider != portal.ProviderBuiltin || got.RequestTypes == nil || len(got.RequestTypes) != 0 || got.Version != 0 {
-			t.Fatalf("default settings = %+v, want builtin with an empty map, version 0", got)
+		if got.Provider != portal.ProviderBuiltin || got.RequestTypes == nil || len(got.RequestTypes) != 0 ||
+			got.Priorities == nil || len(got.Priorities) != 0 || got.Version != 0 {
+			t.Fatalf("default settings = %+v, want builtin with empty maps, version 0", got)
 		}
 
 		typeID := uuid.New()
 		in := portal.TicketingSettings{Provider: portal.ProviderJira, SiteURL: "https://acme.atlassian.net",
 			Email: "bot@acme.example", APITokenSeal: []byte{0, 1, 2, 0xff}, ServiceDeskID: "7",
 			RequestTypes: map[uuid.UUID]string{typeID: "42"}, DefaultRequestType: "10",
+			Priorities:        map[string]string{"critical": "1", "low": "4"},
 			WebhookSecretSeal: []byte("sealed-secret"), Version: 99}
 		put, err := db.PutTicketingSettings(ctx, in)
 		if err != nil {
@@ -61,7 +63,7 @@ func TestTicketingSettings(t *testing.T) {
 		}
 		if got.Version != 2 || put.Version != 2 || got.Provider != portal.ProviderBuiltin ||
 			got.APITokenSeal != nil || got.WebhookSecretSeal != nil || got.RequestTypes == nil ||
-			len(got.RequestTypes) != 0 || got.SiteURL != "" {
+			len(got.RequestTypes) != 0 || got.Priorities == nil || len(got.Priorities) != 0 || got.SiteURL != "" {
 			t.Errorf("second settings = %+v, want builtin, version 2, no secrets", got)
 		}
 		if got.UpdatedAt.Before(want.UpdatedAt) {

@@ -60,6 +60,11 @@ type Config struct {
 	// RequestTypes maps a portal ticket type id to a JSM request type id; the key "" holds the
 	// default request type.
 	RequestTypes map[string]string
+	// Priorities maps a portal priority (critical, high, medium, low) to a Jira priority id.
+	// CreateTicket sends the mapped priority (none for an unmapped one, and Jira applies its
+	// default); tickets read back carry the portal priority of their Jira priority id through
+	// the inverse map. Without any mapping, priorities are read back by Jira's priority names.
+	Priorities map[string]string
 	// HTTPClient is the client to start from; its Timeout bounds each call, retries included
 	// (default 10 s). Its transport is wrapped, not replaced.
 	HTTPClient *http.Client
@@ -112,6 +117,11 @@ func New(cfg Config) (*Client, error) {
 	for k, v := range cfg.RequestTypes {
 		if _, err := strconv.Atoi(v); err != nil {
 			return nil, portal.FieldErrorf(portal.Invalid, "requestTypes", "the request type id %q for ticket type %q must be a number", v, k)
+		}
+	}
+	for k, v := range cfg.Priorities {
+		if _, err := strconv.Atoi(v); err != nil {
+			return nil, portal.FieldErrorf(portal.Invalid, "priorities", "the Jira priority id %q for priority %q must be a number", v, k)
 		}
 	}
 	if cfg.MaxRetries == 0 {

@@ -97,6 +97,9 @@ func (c *Client) CreateTicket(ctx context.Context, t portal.NewRemoteTicket) (*p
 	if orgID != 0 {
 		payload.RequestFieldValues[c.cfg.OrganizationsField] = []int{orgID}
 	}
+	if id, ok := c.cfg.Priorities[t.Priority]; ok && id != "" {
+		payload.RequestFieldValues["priority"] = map[string]string{"id": id}
+	}
 	req, res, err := c.jsm.Request.Create(ctx, payload)
 	if err != nil {
 		return nil, c.fail("create requests", res, err)
@@ -213,8 +216,9 @@ func (c *Client) fromRequest(r *models.CustomerRequestScheme) *portal.RemoteTick
 			out.Description = fieldText(f.Value)
 		case "priority":
 			if m, ok := f.Value.(map[string]any); ok {
+				id, _ := m["id"].(string)
 				name, _ := m["name"].(string)
-				out.Priority = priority(name)
+				out.Priority = c.priority(id, name)
 			}
 		case c.cfg.OrganizationsField:
 			out.OrganizationID = firstOrganization(f.Value)
@@ -323,8 +327,26 @@ func category(cat, st string) string {
 	return portal.StatusCategoryOf(st)
 }
 
-// priority maps Jira's priority names to the portal's priorities; "" when unknown.
-func priority(name string) string {
+// priority maps a Jira priority to the portal's: through the inverse of Config.Priorities by
+// id when priorities are mapped ("" for an id no portal priority maps to), else by its name.
+func (c *Client) priority(id, name string) string {
+	if len(c.cfg.Priorities) == 0 {
+		return priorityByName(name)
+	}
+	if id == "" {
+		return ""
+	}
+	// The portal's order makes the answer stable when two priorities share a Jira id.
+	for _, p := range portal.Priorities {
+		if c.cfg.Priorities[p] == id {
+			return p
+		}
+	}
+	return ""
+}
+
+// priorityByName maps Jira's priority names to the portal's priorities; "" when unknown.
+func priorityByName(name string) string {
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "highest", "critical", "blocker", "urgent":
 		return "critical"
@@ -630,7 +652,7 @@ func (c *Client) fromIssue(is *models.IssueScheme, custom issueCustom) portal.Re
 	out.Status = status(name, categoryName(cat))
 	out.StatusCategory = category(cat, out.Status)
 	if f.Priority != nil {
-		out.Priority = priority(f.Priority.Name)
+		out.Priority = c.priority(f.Priority.ID, f.Priority.Name)
 	}
 	if f.Reporter != nil {
 		out.ReporterEmail, out.ReporterName = f.Reporter.EmailAddress, f.Reporter.DisplayName

@@ -429,6 +429,9 @@ func (s *Server) jsmRequest(c *call, is *Issue, expand []string) customerRequest
 			RenderedValue: map[string]any{"html": renderHTML(is.Description)},
 		})
 	}
+	if is.priorityField {
+		fields = append(fields, fieldValueDTO{FieldID: "priority", Label: "Priority", Value: s.priorityValue(is)})
+	}
 	out := customerRequestDTO{
 		Expands:            requestExpands,
 		IssueID:            strconv.Itoa(is.ID),
@@ -483,6 +486,18 @@ func (s *Server) jsmRequest(c *call, is *Issue, expand []string) customerRequest
 	return out
 }
 
+// priorityValue is an issue's priority as Jira shows it in a field value.
+func (s *Server) priorityValue(is *Issue) map[string]any {
+	p := s.priority(is.Priority)
+	if p == nil { // UpdateIssue refuses unknown priorities
+		p = s.priority(DefaultPriorityID)
+	}
+	return map[string]any{
+		"self": fmt.Sprintf("%s%s/priority/%s", s.srv.URL, api3, p.ID), "name": p.Name, "id": p.ID,
+		"iconUrl": fmt.Sprintf("%s/images/icons/priorities/%s.svg", s.srv.URL, strings.ToLower(p.Name)),
+	}
+}
+
 // requestParam finds the request of the path; an agent without permission is told it does not
 // exist, as JSM tells it.
 func (s *Server) requestParam(c *call) (*Issue, *reply) {
@@ -496,9 +511,10 @@ func (s *Server) requestParam(c *call) (*Issue, *reply) {
 
 // createRequest raises a customer request. The reporter is raiseOnBehalfOf or the caller;
 // requestFieldValues takes summary (required), description (plain text, or ADF with
-// isAdfRequest) and the Organizations field (OrganizationsField: organization ids as numbers,
-// strings or {"id":…} objects), which shares the request with those organizations. Other
-// fields are refused, as JSM refuses fields the request type does not have.
+// isAdfRequest), priority ({"id":…} or {"name":…} of a priority the server knows) and the
+// Organizations field (OrganizationsField: organization ids as numbers, strings or {"id":…}
+// objects), which shares the request with those organizations. Other fields are refused, as
+// JSM refuses fields the request type does not have.
 func (s *Server) createRequest(c *call) reply {
 	if c.user.Forbidden {
 		return jsmFail(http.StatusForbidden, msgNoPermission)
@@ -544,6 +560,7 @@ func (s *Server) createRequest(c *call) reply {
 	}
 	var summary, description string
 	var orgs []int
+	var prio *priority
 	for field, raw := range in.RequestFieldValues {
 		switch field {
 		case "summary":
@@ -559,6 +576,22 @@ func (s *Server) createRequest(c *call) reply {
 				description = adfText(doc)
 			} else if err := json.Unmarshal(raw, &description); err != nil {
 				return fieldInvalid("Description")
+			}
+		case "priority":
+			var ref struct {
+				ID   string `json:"id"`
+				Name string `json:"name"`
+			}
+			if err := json.Unmarshal(raw, &ref); err != nil || (ref.ID == "") == (ref.Name == "") {
+				return fieldInvalid("Priority")
+			}
+			if ref.ID != "" {
+				prio = s.priority(ref.ID)
+			} else {
+				prio = s.priorityNamed(ref.Name)
+			}
+			if prio == nil {
+				return jsmFail(http.StatusBadRequest, "Specify a valid 'id' or 'name' for Priority")
 			}
 		case OrganizationsField:
 			ids, ok := organizationIDs(raw)
@@ -581,6 +614,9 @@ func (s *Server) createRequest(c *call) reply {
 	now := s.clock()
 	is := s.createIssue(d, rt, reporter, summary, description, now)
 	is.Organizations = orgs
+	if prio != nil {
+		is.Priority, is.priorityField = prio.ID, true
+	}
 	for _, id := range in.RequestParticipants {
 		if id != reporter && !slices.Contains(is.Participants, id) {
 			is.Participants = append(is.Participants, id)

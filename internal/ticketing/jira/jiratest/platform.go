@@ -173,10 +173,7 @@ func (s *Server) issueFields(is *Issue, set fieldSet, adfBodies bool) map[string
 				"subtask": false, "hierarchyLevel": 0,
 			}
 		case "priority":
-			fields[name] = map[string]any{
-				"self": fmt.Sprintf("%s%s/priority/3", base, api3), "name": "Medium", "id": "3",
-				"iconUrl": base + "/images/icons/priorities/medium.svg",
-			}
+			fields[name] = s.priorityValue(is)
 		case "labels":
 			fields[name] = append([]string{}, is.Labels...)
 		case "comment":

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +38,17 @@ const (
 	DefaultEmail       = "agent@example.com"
 	DefaultToken       = "jira-api-token"
 	OrganizationsField = "customfield_10002"
+)
+
+// Priorities every server starts with, as Jira Cloud's default priority scheme has them
+// (AddPriority adds more), and the one a request gets when raised without one.
+const (
+	PriorityHighest   = "1"
+	PriorityHigh      = "2"
+	PriorityMedium    = "3"
+	PriorityLow       = "4"
+	PriorityLowest    = "5"
+	DefaultPriorityID = PriorityMedium
 )
 
 // Paging defaults: JSM and Jira answer 50 items when the client asks for none, and clamp what a
@@ -71,7 +83,7 @@ type serviceDesk struct {
 }
 
 // requestType is a request type of a service desk. Every request type asks for a summary and an
-// optional description, and accepts the Organizations field.
+// optional description, and accepts the priority and Organizations fields.
 type requestType struct {
 	ID            int
 	ServiceDeskID int
@@ -85,6 +97,12 @@ type organization struct {
 	ID      int
 	Name    string
 	Members []string // account ids, in the order they were added
+}
+
+// priority is a Jira priority.
+type priority struct {
+	ID   string
+	Name string
 }
 
 // Issue is a customer request as Jira stores it. UpdateIssue hands tests a copy to change.
@@ -102,9 +120,12 @@ type Issue struct {
 	Assignee      string   // account id or ""
 	Participants  []string // account ids
 	Organizations []int    // organization ids the request is shared with
-	Labels        []string
-	Comments      []Comment
-	Created       time.Time
+	// Priority is the id of the issue's priority (DefaultPriorityID unless the request was
+	// raised with one, or changed); "" reads as the default.
+	Priority string
+	Labels   []string
+	Comments []Comment
+	Created  time.Time
 	// Updated is the last change. UpdateIssue moves it to the server's clock unless the
 	// mutation sets it.
 	Updated    time.Time
@@ -112,6 +133,9 @@ type Issue struct {
 	StatusDate time.Time // when the current status was entered
 
 	history []statusChange
+	// priorityField marks a request raised with the priority field: its request type's form
+	// has the field, so JSM's request view carries it.
+	priorityField bool
 }
 
 // Comment is a comment on a request: public (shown to customers) or internal.
@@ -142,6 +166,7 @@ type Server struct {
 	desks     []*serviceDesk
 	types     []*requestType
 	orgs      []*organization
+	prios     []*priority
 	issues    []*Issue          // in creation order
 	byKey     map[string]*Issue // by upper-case key
 	byID      map[int]*Issue
@@ -181,6 +206,9 @@ func New(tb testing.TB) *Server {
 		pageLimit: defaultLimit,
 		searchMax: defaultSearchMax,
 		callsTo:   map[string]int{},
+	}
+	for i, name := range []string{"Highest", "High", "Medium", "Low", "Lowest"} {
+		s.prios = append(s.prios, &priority{ID: strconv.Itoa(i + 1), Name: name})
 	}
 	s.routes = slices.Concat(s.jsmRoutes(), s.platformRoutes())
 	agent := &account{AccountID: agentAccountID(), Email: DefaultEmail, DisplayName: "Portal Agent", Token: DefaultToken}
@@ -294,6 +322,48 @@ func (s *Server) AddRequestType(serviceDeskID int, name, description string) (re
 	rt := &requestType{ID: len(s.types) + 1, ServiceDeskID: serviceDeskID, Name: name, Description: description, IssueTypeID: 10100}
 	s.types = append(s.types, rt)
 	return rt.ID
+}
+
+// AddPriority adds a priority and returns its id. Every server starts with Highest, High,
+// Medium, Low and Lowest (ids "1" to "5", the Priority* constants).
+func (s *Server) AddPriority(name string) (priorityID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if name == "" {
+		panic("jiratest: AddPriority: a priority needs a name")
+	}
+	next := 1
+	for _, p := range s.prios {
+		if n, err := strconv.Atoi(p.ID); err == nil && n >= next {
+			next = n + 1
+		}
+	}
+	p := &priority{ID: strconv.Itoa(next), Name: name}
+	s.prios = append(s.prios, p)
+	return p.ID
+}
+
+// priority finds a priority by id ("" is the default priority); s.mu must be held.
+func (s *Server) priority(id string) *priority {
+	if id == "" {
+		id = DefaultPriorityID
+	}
+	for _, p := range s.prios {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// priorityNamed finds a priority by name, case-insensitively; s.mu must be held.
+func (s *Server) priorityNamed(name string) *priority {
+	for _, p := range s.prios {
+		if strings.EqualFold(p.Name, name) {
+			return p
+		}
+	}
+	return nil
 }
 
 // AddOrganization adds a customer organization and returns its id.
@@ -579,6 +649,7 @@ func (s *Server) createIssue(d *serviceDesk, rt *requestType, reporter, summary,
 		Summary:       summary,
 		Description:   description,
 		Reporter:      reporter,
+		Priority:      DefaultPriorityID,
 		Created:       at,
 		Updated:       at,
 	}
@@ -625,6 +696,9 @@ func (s *Server) validIssue(is *Issue) error {
 		if s.users[id] == nil {
 			return fmt.Errorf("no account %q", id)
 		}
+	}
+	if s.priority(is.Priority) == nil {
+		return fmt.Errorf("no priority %q", is.Priority)
 	}
 	if is.Assignee != "" && s.users[is.Assignee] == nil {
 		return fmt.Errorf("no account %q", is.Assignee)
