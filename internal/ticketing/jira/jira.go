@@ -25,6 +25,7 @@ import (
 	"github.com/ctreminiom/go-atlassian/v2/jira/sm"
 	v3 "github.com/ctreminiom/go-atlassian/v2/jira/v3"
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/customer-portal/portal/internal/portal"
 )
@@ -89,7 +90,7 @@ type Client struct {
 	cfg     Config
 	jsm     *sm.Client
 	jira    *v3.Client
-	breaker *breaker
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	log     *slog.Logger
 	secret  string
 	searchState
@@ -166,10 +167,9 @@ func New(cfg Config) (*Client, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	c.breaker = &breaker{
-		threshold: cfg.Breaker.FailureThreshold, openFor: cfg.Breaker.OpenInterval, now: cfg.Now, state: stateClosed,
-		onChange: func(from, to string) { c.log.Warn("jira circuit breaker changed state", "from", from, "to", to) },
-	}
+	c.breaker = newBreaker(cfg.Breaker, func(from, to string) {
+		c.log.Warn("jira circuit breaker changed state", "from", from, "to", to)
+	})
 	hc.Transport = &breakerTransport{b: c.breaker, next: &retryTransport{
 		next: next, maxRetries: cfg.MaxRetries, base: cfg.Backoff, maxBackoff: 5 * time.Second,
 		onRetry: func(method, path string, attempt int, wait time.Duration, reason string) {

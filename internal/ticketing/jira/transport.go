@@ -10,8 +10,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 )
 
 // errBreakerOpen is what the transport answers, without touching the network, while the circuit
@@ -146,95 +147,31 @@ func dialFailed(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// breaker is a circuit breaker: after threshold consecutive failures it opens and refuses every
-// request for openFor; then it lets one request through (half-open) and closes on its success or
-// opens again on its failure.
-type breaker struct {
-	threshold int
-	openFor   time.Duration
-	now       func() time.Time
-	onChange  func(from, to string)
-
-	mu       sync.Mutex
-	state    string // closed, open, half-open
-	failures int
-	openedAt time.Time
-	probing  bool
-}
-
-const (
-	stateClosed   = "closed"
-	stateOpen     = "open"
-	stateHalfOpen = "half-open"
+// Outcomes a call reports to the breaker: a failure, or a caller that gave up on its own, which
+// counts neither way.
+var (
+	errJiraFailed   = errors.New("jira: call failed")
+	errCallerGaveUp = errors.New("jira: caller gave up")
 )
 
-// allow reports whether a request may go out; it moves an open breaker whose time is up to
-// half-open and admits one probe.
-func (b *breaker) allow() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch b.state {
-	case stateOpen:
-		if b.now().Sub(b.openedAt) < b.openFor {
-			return false
-		}
-		b.setState(stateHalfOpen)
-		b.probing = true
-		return true
-	case stateHalfOpen:
-		if b.probing {
-			return false
-		}
-		b.probing = true
-		return true
-	}
-	return true
-}
-
-// done records the outcome of an allowed request.
-func (b *breaker) done(failed bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.state == stateHalfOpen {
-		b.probing = false
-		if failed {
-			b.openedAt = b.now()
-			b.setState(stateOpen)
-		} else {
-			b.failures = 0
-			b.setState(stateClosed)
-		}
-		return
-	}
-	if !failed {
-		b.failures = 0
-		return
-	}
-	b.failures++
-	if b.state == stateClosed && b.failures >= b.threshold {
-		b.openedAt = b.now()
-		b.setState(stateOpen)
-	}
-}
-
-// release forgets an allowed request whose outcome says nothing about Jira (the caller gave up).
-func (b *breaker) release() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.state == stateHalfOpen {
-		b.probing = false
-	}
-}
-
-func (b *breaker) setState(s string) {
-	if b.state == s {
-		return
-	}
-	from := b.state
-	b.state = s
-	if b.onChange != nil {
-		b.onChange(from, s)
-	}
+// newBreaker builds the circuit breaker: after s.FailureThreshold consecutive failures it opens
+// and refuses every request for s.OpenInterval; then it lets one request through (half-open) and
+// closes on its success or opens again on its failure. onChange hears every change of state.
+func newBreaker(s BreakerSettings, onChange func(from, to string)) *gobreaker.TwoStepCircuitBreaker[struct{}] {
+	threshold := uint32(max(s.FailureThreshold, 1))
+	return gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:         "jira",
+		MaxRequests:  1,
+		Timeout:      s.OpenInterval,
+		ReadyToTrip:  func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= threshold },
+		IsSuccessful: func(err error) bool { return err == nil },
+		IsExcluded:   func(err error) bool { return errors.Is(err, errCallerGaveUp) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			if onChange != nil {
+				onChange(from.String(), to.String())
+			}
+		},
+	})
 }
 
 // breakerTransport puts a breaker in front of a transport. A failure is a connection error, a
@@ -242,11 +179,13 @@ func (b *breaker) setState(s string) {
 // Jira is up.
 type breakerTransport struct {
 	next http.RoundTripper
-	b    *breaker
+	b    *gobreaker.TwoStepCircuitBreaker[struct{}]
 }
 
 func (t *breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.b.allow() {
+	done, err := t.b.Allow()
+	if err != nil {
+		// Open, or half-open with its one probe already out.
 		if req.Body != nil {
 			_ = req.Body.Close()
 		}
@@ -256,11 +195,13 @@ func (t *breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	switch {
 	case err != nil && errors.Is(err, context.Canceled) && !errors.Is(context.Cause(req.Context()), context.DeadlineExceeded):
 		// A caller that gave up on its own says nothing about Jira's health.
-		t.b.release()
+		done(errCallerGaveUp)
 	case err != nil:
-		t.b.done(true)
+		done(errJiraFailed)
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		done(errJiraFailed)
 	default:
-		t.b.done(resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500)
+		done(nil)
 	}
 	return resp, err
 }

@@ -1,9 +1,13 @@
 package jira
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 )
 
 func TestRetryAfter(t *testing.T) {
@@ -86,4 +90,85 @@ func TestTransitionTarget(t *testing.T) {
 			t.Errorf("transitionTarget(%q) = %q, want %q", name, got, want)
 		}
 	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+func TestBreakerTransportClassifiesOutcomes(t *testing.T) {
+	t.Parallel()
+	const openFor = 50 * time.Millisecond
+	var (
+		calls  int
+		answer func(*http.Request) (*http.Response, error)
+	)
+	status := func(code int) func(*http.Request) (*http.Response, error) {
+		return func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: code, Body: http.NoBody}, nil
+		}
+	}
+	b := newBreaker(BreakerSettings{FailureThreshold: 2, OpenInterval: openFor}, nil)
+	rt := &breakerTransport{b: b, next: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		calls++
+		return answer(req)
+	})}
+	send := func(ctx context.Context) error {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://acme.atlassian.net/rest/servicedeskapi/request/SD-1", nil)
+		resp, err := rt.RoundTrip(req)
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		return err
+	}
+	wantState := func(want gobreaker.State) {
+		t.Helper()
+		if got := b.State(); got != want {
+			t.Fatalf("breaker %v, want %v", got, want)
+		}
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	// 4xx answers show that Jira is up.
+	answer = status(http.StatusNotFound)
+	for range 5 {
+		_ = send(context.Background())
+	}
+	wantState(gobreaker.StateClosed)
+
+	// A caller that gives up counts neither way.
+	answer = func(req *http.Request) (*http.Response, error) { return nil, req.Context().Err() }
+	for range 5 {
+		_ = send(cancelled)
+	}
+	wantState(gobreaker.StateClosed)
+
+	// A timeout, then a 503, open it; open, it answers at once without calling Jira.
+	answer = func(*http.Request) (*http.Response, error) { return nil, context.DeadlineExceeded }
+	_ = send(context.Background())
+	answer = status(http.StatusServiceUnavailable)
+	_ = send(context.Background())
+	wantState(gobreaker.StateOpen)
+	before := calls
+	if err := send(context.Background()); !errors.Is(err, errBreakerOpen) {
+		t.Fatalf("open breaker answered %v, want errBreakerOpen", err)
+	}
+	if calls != before {
+		t.Fatalf("open breaker called Jira")
+	}
+
+	// Half-open: a probe whose caller gives up frees the way for the next one, whose success
+	// closes the breaker.
+	time.Sleep(openFor + 20*time.Millisecond)
+	answer = func(req *http.Request) (*http.Response, error) { return nil, req.Context().Err() }
+	_ = send(cancelled)
+	wantState(gobreaker.StateHalfOpen)
+	answer = status(http.StatusOK)
+	if err := send(context.Background()); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	wantState(gobreaker.StateClosed)
 }
