@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -167,4 +169,22 @@ func TestListIsOneStatement(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSQLiteFileIsPrivate: the embedded database holds password hashes and sealed secrets.
+func TestSQLiteFileIsPrivate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "sub", "portal.db")
+	db, err := store.Open(t.Context(), store.Config{SQLitePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := fi.Mode().Perm(); mode != 0o600 {
+		t.Errorf("database file mode %o, want 600", mode)
+	}
 }

@@ -96,6 +96,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 				return nil, fmt.Errorf("store: create directory of the SQLite database: %w", err)
 			}
 		}
+		// The database holds password hashes and sealed secrets: create it readable by the
+		// portal's user only (SQLite gives its journal files the same mode).
+		f, err := os.OpenFile(cfg.SQLitePath, os.O_RDONLY|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", cfg.SQLitePath, err)
+		}
+		f.Close()
 		dialector = sqlite.Open(sqliteDSN(cfg.SQLitePath))
 		if maxOpen <= 0 {
 			maxOpen = 4
