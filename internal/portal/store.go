@@ -93,9 +93,10 @@ type Store interface {
 	UnlinkPartner(ctx context.Context, projectID, partnerID uuid.UUID) error
 	ListProjectPartners(ctx context.Context, projectID uuid.UUID, p ListParams) ([]Partner, error)
 
-	// UpsertUser records a sign-in: it creates the user with this subject or refreshes its
-	// username, email and roles from the token, marks it enabled and not pending (a token was
-	// issued, so the invitation was accepted), keeps its names, and returns the stored row. Usernames are unique: when another subject still holds this
+	// UpsertUser records a sign-in: it creates the user with this subject (enabled) or refreshes
+	// its username, email and roles from the token and marks it not pending (a token was issued,
+	// so the invitation was accepted); it keeps the names and the enabled state of an existing
+	// row, which only the identity provider's word (SyncUser) changes. It returns the stored row. Usernames are unique: when another subject still holds this
 	// username (the identity provider recreated or renamed a user), that older row's username
 	// becomes its subject, since the token just verified is the authority.
 	UpsertUser(ctx context.Context, u User) (*User, error)

@@ -21,7 +21,7 @@ const upsertAttempts = 3
 // case-insensitively, that row's username becomes its own subject: the token just verified is
 // the authority. An unchanged user costs one SELECT and no write.
 func (db *DB) UpsertUser(ctx context.Context, u portal.User) (*portal.User, error) {
-	u.Enabled, u.Pending = true, false
+	u.Enabled, u.Pending = true, false // for a new row; an existing row keeps its enabled state
 	return db.putUser(ctx, u, false, "upsert user")
 }
 
@@ -49,6 +49,12 @@ func (db *DB) putUser(ctx context.Context, u portal.User, withNames bool, opName
 
 	var cur userRow
 	err = db.gorm.WithContext(ctx).Where("subject = ?", u.Subject).Take(&cur).Error
+	if err == nil && !withNames {
+		// A sign-in never changes whether an existing user is enabled: only the identity
+		// provider's word (SyncUser) does. Otherwise a request racing an admin's "disable"
+		// could write "enabled" back over it.
+		u.Enabled = cur.Enabled
+	}
 	switch {
 	case err == nil && cur.Username == u.Username && cur.Email == u.Email && cur.Roles == roles &&
 		cur.Enabled == u.Enabled && cur.Pending == u.Pending &&
@@ -64,9 +70,9 @@ func (db *DB) putUser(ctx context.Context, u portal.User, withNames bool, opName
 		return nil, err
 	}
 	set := "username = excluded.username, email = excluded.email, roles = excluded.roles, " +
-		"enabled = excluded.enabled, pending = excluded.pending, updated_at = excluded.updated_at"
+		"pending = excluded.pending, updated_at = excluded.updated_at"
 	if withNames {
-		set += ", first_name = excluded.first_name, last_name = excluded.last_name"
+		set += ", enabled = excluded.enabled, first_name = excluded.first_name, last_name = excluded.last_name"
 	}
 	for attempt := 1; ; attempt++ {
 		now := db.clock()

@@ -66,12 +66,12 @@ func TestUserWritesOnlyWhenChanged(t *testing.T) {
 			{"sync disables and marks pending", syncUser(portal.User{Subject: "sub-1", Username: "alice",
 				Email: "alice@example.com", FirstName: "Al", LastName: "L", Roles: roles(portal.RoleCustomer), Pending: true}), true,
 				func(u *portal.User) { u.FirstName, u.LastName, u.Enabled, u.Pending = "Al", "L", false, true }},
-			{"sign-in enables, accepts and keeps names", signIn(portal.RoleCustomer), true,
-				func(u *portal.User) { u.Enabled, u.Pending = true, false }},
+			{"sign-in accepts, keeps names and the enabled state", signIn(portal.RoleCustomer), true,
+				func(u *portal.User) { u.Pending = false }},
 			{"sign-in again", signIn(portal.RoleCustomer), false, nil},
 			{"sign-in without roles", signIn(), true, func(u *portal.User) { u.Roles = nil }},
 			{"sync names only", syncUser(portal.User{Subject: "sub-1", Username: "alice", Email: "alice@example.com",
-				FirstName: "Alice", Enabled: true}), true, func(u *portal.User) { u.FirstName, u.LastName = "Alice", "" }},
+				FirstName: "Alice", Enabled: true}), true, func(u *portal.User) { u.FirstName, u.LastName, u.Enabled = "Alice", "", true }},
 			{"sign-in with new email", func() (*portal.User, error) {
 				return db.UpsertUser(ctx, portal.User{Subject: "sub-1", Username: "alice", Email: "a@example.com",
 					FirstName: "ignored"})
