@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Time zones travel in the binary: the Jira sync reads dates in the service account's zone,
+	// and container images may have no zoneinfo.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -64,6 +64,8 @@ type Ticket struct {
 	UpdatedAt      time.Time
 	SyncedAt       time.Time
 	Version        int64
+	// Source is the system the ticket belongs to: ProviderBuiltin ("" on create) or ProviderJira.
+	Source string
 	// Stale is not stored: the service sets it when the mirror may be behind Jira.
 	Stale bool
 }

@@ -343,7 +343,11 @@ func (s *Service) mirror(ctx context.Context, remote Ticketing, rt RemoteTicket)
 			t.Reporter = UserSummary{ID: u.ID, Username: u.Username}
 		}
 	}
-	if err := s.store.UpsertMirroredTicket(ctx, &t); err != nil {
+	if err := s.store.UpsertMirroredTicket(ctx, &t); IsKind(err, Conflict) {
+		// The key belongs to a built-in ticket: never let Jira take it over.
+		s.log.WarnContext(ctx, "a Jira request has the key of a built-in ticket; not mirrored", "key", rt.Key)
+		return false, nil
+	} else if err != nil {
 		return true, err
 	}
 	// Agents answer in Jira: their comments must reach the portal's readers too.
@@ -377,9 +381,13 @@ func (s *Service) SyncTickets(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// A minute of overlap: Jira's JQL compares whole minutes, and a ticket updated in the
-	// minute of the watermark must not be missed.
-	since := st.Watermark.Add(-time.Minute)
+	// Five minutes of overlap: JQL compares whole minutes, and Jira's search index may trail an
+	// issue's update time; mirroring is idempotent, so re-reading a few is cheap. A first sync
+	// starts at the Unix epoch (a date every JQL parser accepts).
+	since := st.Watermark.Add(-syncOverlap)
+	if st.Watermark.IsZero() {
+		since = time.Unix(0, 0).UTC()
+	}
 	st.LastAttempt = s.now().UTC()
 	watermark, n := st.Watermark, 0
 	err = remote.Changed(ctx, since, func(rt RemoteTicket) error {
@@ -393,8 +401,20 @@ func (s *Service) SyncTickets(ctx context.Context) (int, error) {
 		if rt.UpdatedAt.After(watermark) {
 			watermark = rt.UpdatedAt
 		}
+		// Results come oldest first: keep the progress every so often, so a failure half-way
+		// through a large sync does not start the next one from scratch.
+		if n > 0 && n%syncCheckpoint == 0 {
+			progress := *st
+			progress.Watermark = watermark
+			if err := s.store.PutSyncState(ctx, progress); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
+	if err != nil {
+		st.Watermark = watermark // what was mirrored stays mirrored
+	}
 	if err != nil {
 		st.LastError = err.Error()
 		defer s.forgetTicketingState()
@@ -407,6 +427,11 @@ func (s *Service) SyncTickets(ctx context.Context) (int, error) {
 	defer s.forgetTicketingState()
 	return n, s.store.PutSyncState(ctx, *st)
 }
+
+const (
+	syncOverlap    = 5 * time.Minute
+	syncCheckpoint = 200
+)
 
 var issueKeyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]*-[0-9]+$`)
 

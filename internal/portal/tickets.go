@@ -210,7 +210,7 @@ func (s *Service) openTicket(ctx context.Context, c Caller, projectID uuid.UUID,
 		if err != nil {
 			return nil, err
 		}
-		t.Key, t.Status, t.StatusCategory = rt.Key, rt.Status, rt.StatusCategory
+		t.Key, t.Status, t.StatusCategory, t.Source = rt.Key, rt.Status, rt.StatusCategory, ProviderJira
 		if !rt.CreatedAt.IsZero() {
 			t.CreatedAt, t.UpdatedAt = rt.CreatedAt, rt.CreatedAt
 		}

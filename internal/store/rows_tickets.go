@@ -28,9 +28,18 @@ type ticketRow struct {
 	UpdatedAt        time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
 	SyncedAt         time.Time  `gorm:"column:synced_at"`
 	Version          int64      `gorm:"column:version"`
+	// Source is "builtin" or "jira": which system the ticket belongs to.
+	Source string `gorm:"column:source"`
 }
 
 func (ticketRow) TableName() string { return "tickets" }
+
+func ticketSource(s string) string {
+	if s == "" {
+		return portal.ProviderBuiltin
+	}
+	return s
+}
 
 // ticketView is a ticket as GetTicket and ListTickets read it in one statement: the row, the
 // project's customer, the type's name and the participants as a JSON array of

@@ -288,10 +288,10 @@ func (db *DB) UpsertMirroredTicket(ctx context.Context, t *portal.Ticket) error 
 	tx := db.gorm.WithContext(ctx)
 	var out ticketRow
 	err = tx.Raw(`INSERT INTO tickets (id, key, project_id, type_id, summary, description, priority, status,
-			status_category, reporter_id, reporter_username, created_at, updated_at, synced_at, version)
+			status_category, reporter_id, reporter_username, created_at, updated_at, synced_at, version, source)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 			CASE WHEN ? <> '' THEN ? ELSE COALESCE((SELECT username FROM users WHERE id = ?), '') END,
-			?, ?, ?, 1)
+			?, ?, ?, 1, 'jira')
 		ON CONFLICT (key) DO UPDATE SET summary = excluded.summary, description = excluded.description,
 			priority = excluded.priority, status = excluded.status,
 			status_category = excluded.status_category, type_id = excluded.type_id,
@@ -301,6 +301,7 @@ func (db *DB) UpsertMirroredTicket(ctx context.Context, t *portal.Ticket) error 
 				THEN tickets.reporter_username ELSE excluded.reporter_username END,
 			updated_at = excluded.updated_at, synced_at = excluded.synced_at,
 			project_id = excluded.project_id, version = tickets.version + 1
+			WHERE tickets.source = 'jira'
 		RETURNING id, version, created_at, reporter_id, reporter_username`,
 		row.ID, row.Key, row.ProjectID, row.TypeID, row.Summary, row.Description, row.Priority, row.Status,
 		row.StatusCategory, row.ReporterID, row.ReporterUsername, row.ReporterUsername, row.ReporterID,
@@ -309,7 +310,8 @@ func (db *DB) UpsertMirroredTicket(ctx context.Context, t *portal.Ticket) error 
 		return translate(err, db.ticketOp("upsert mirrored ticket", tx, &row))
 	}
 	if out.ID == uuid.Nil {
-		return portal.Wrap(errors.New("upsert returned no row"), "upsert mirrored ticket")
+		// The key is taken by a built-in ticket, which a mirror write must never touch.
+		return portal.FieldErrorf(portal.Conflict, "key", "ticket %s is a ticket of the built-in provider, not a Jira request", t.Key)
 	}
 	t.ID, t.Version, t.CreatedAt = out.ID, out.Version, out.CreatedAt.UTC()
 	t.Reporter = portal.UserSummary{ID: derefID(out.ReporterID), Username: out.ReporterUsername}
@@ -355,7 +357,10 @@ func (db *DB) UpsertMirroredComment(ctx context.Context, c *portal.TicketComment
 				CASE WHEN ? <> '' THEN ? ELSE COALESCE((SELECT username FROM users WHERE id = ?), '') END,
 				?, ?, ?, ?)
 			ON CONFLICT (ticket_id, remote_id) WHERE remote_id IS NOT NULL DO UPDATE SET
-				body = excluded.body, internal = excluded.internal, author_username = excluded.author_username
+				body = excluded.body, internal = excluded.internal,
+				-- A comment a portal user wrote keeps their name (Jira shows the service account).
+				author_username = CASE WHEN ticket_comments.author_id IS NULL
+					THEN excluded.author_username ELSE ticket_comments.author_username END
 			RETURNING id, ticket_id, author_id, author_username, body, internal, created_at`,
 			row.ID, row.TicketID, row.AuthorID, row.AuthorUsername, row.AuthorUsername, row.AuthorID,
 			row.Body, row.Internal, row.CreatedAt, remoteID).Scan(&out).Error

@@ -437,3 +437,32 @@ func TestUpsertMirroredComment(t *testing.T) {
 			Author: portal.UserSummary{ID: uuid.Must(uuid.NewV7()), Username: "ghost"}}, "10005"), portal.Invalid, "authorId")
 	})
 }
+
+// TestMirrorNeverTakesOverBuiltinTickets: a Jira issue whose key equals a built-in ticket's
+// (a desk keyed CP after built-in CP-n tickets) is refused and leaves that ticket untouched.
+func TestMirrorNeverTakesOverBuiltinTickets(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		c := newCustomer(t, db, "Acme", "C-1")
+		a := newProject(t, db, c.ID, "a")
+		b := newProject(t, db, c.ID, "b")
+		builtin := portal.Ticket{ProjectID: a.ID, Summary: "Built-in", Priority: "low", Status: "open", StatusCategory: "new"}
+		if err := db.CreateTicket(ctx, &builtin, "CP"); err != nil {
+			t.Fatal(err)
+		}
+		jira := portal.Ticket{Key: builtin.Key, ProjectID: b.ID, Summary: "From Jira", Priority: "high", Status: "open",
+			StatusCategory: "new", CreatedAt: ticketTime(0), UpdatedAt: ticketTime(1), SyncedAt: ticketTime(2)}
+		err := db.UpsertMirroredTicket(ctx, &jira)
+		if !portal.IsKind(err, portal.Conflict) {
+			t.Fatalf("mirroring over a built-in ticket: %v, want Conflict", err)
+		}
+		got, err := db.GetTicket(ctx, staff, builtin.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ProjectID != a.ID || got.Summary != "Built-in" {
+			t.Errorf("the built-in ticket changed: %+v", got)
+		}
+	})
+}

@@ -150,7 +150,7 @@ func (db *DB) CreateTicket(ctx context.Context, t *portal.Ticket, keyPrefix stri
 		Description: t.Description, Priority: t.Priority, Status: t.Status, StatusCategory: t.StatusCategory,
 		ReporterID: optionalID(t.Reporter.ID), ReporterUsername: t.Reporter.Username,
 		CreatedAt: created, UpdatedAt: timeOr(t.UpdatedAt, created), SyncedAt: timeOr(t.SyncedAt, now),
-		Version: 1,
+		Version: 1, Source: ticketSource(t.Source),
 	}
 	if row.Key == "" && keyPrefix == "" {
 		return portal.FieldErrorf(portal.Invalid, "key", "a ticket needs a key or a key prefix")

@@ -196,6 +196,11 @@ func (c *Client) GetTicket(ctx context.Context, key string) (*portal.RemoteTicke
 	if err != nil {
 		return nil, c.fail("read requests", res, err)
 	}
+	// The service account may see other desks' requests (a webhook fires for the whole site):
+	// only this desk's are the portal's.
+	if req.ServiceDeskID != c.cfg.ServiceDeskID {
+		return nil, portal.Errorf(portal.NotFound, "Jira has no such ticket on this service desk")
+	}
 	return c.fromRequest(req), nil
 }
 
