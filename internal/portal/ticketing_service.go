@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"crypto/subtle"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -143,6 +144,14 @@ func (s *Service) stale(st *TicketingSettings, sync *SyncState) bool {
 
 var numericIDPattern = regexp.MustCompile(`^[0-9]{1,18}$`)
 
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // PutTicketing stores the ticketing connection (cp-admin). Secrets are sealed before they
 // reach the database and never come back out of the service.
 func (s *Service) PutTicketing(ctx context.Context, in TicketingInput) (*TicketingView, error) {
@@ -177,8 +186,10 @@ func (s *Service) PutTicketing(ctx context.Context, in TicketingInput) (*Ticketi
 	switch in.Provider {
 	case ProviderBuiltin:
 	case ProviderJira:
-		if u, err := url.Parse(in.SiteURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			v.add("siteUrl", "siteUrl must be the Jira site's address, such as https://acme.atlassian.net")
+		if u, err := url.Parse(in.SiteURL); err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
+			// The API token travels with every call: plain http only to this machine (tests, a
+			// local proxy).
+			v.add("siteUrl", "siteUrl must be the Jira site's https address, such as https://acme.atlassian.net")
 		}
 		v.email("email", &next.Email)
 		if next.Email == "" {
@@ -438,7 +449,7 @@ var issueKeyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]*-[0-9]+$`)
 // JiraWebhook applies a Jira webhook: the payload only names the issue, which is read back
 // from Jira, so a replayed or forged payload changes nothing that Jira does not say.
 func (s *Service) JiraWebhook(ctx context.Context, secret string, payload map[string]any) error {
-	st, err := s.store.GetTicketingSettings(ctx)
+	st, _, err := s.ticketingState(ctx) // cached: an unauthenticated flood costs no queries
 	if err != nil {
 		return err
 	}

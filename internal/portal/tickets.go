@@ -270,9 +270,17 @@ func (s *Service) createRemote(ctx context.Context, c Caller, projectID uuid.UUI
 	if name == "" {
 		name = c.Username
 	}
-	return remote.CreateTicket(ctx, NewRemoteTicket{OrganizationID: p.JSMOrganizationID, RequestTypeID: rtype,
+	rt, err := remote.CreateTicket(ctx, NewRemoteTicket{OrganizationID: p.JSMOrganizationID, RequestTypeID: rtype,
 		Summary: in.Summary, Description: in.Description, Priority: in.Priority,
 		ReporterEmail: c.Email, ReporterName: name, ParticipantEmails: participants})
+	if IsKind(err, Invalid) {
+		// The customer's input passed the portal's checks: what Jira refuses is its own
+		// configuration (a required field of the request type, say). Jira's words are for the
+		// admin, in the log; the customer gets a clear 503.
+		s.log.WarnContext(ctx, "Jira refused a new request", "project", projectID, "error", err)
+		return nil, Errorf(Unavailable, "the ticketing system refused the ticket; an admin should check the ticketing settings (POST /api/v1/admin/ticketing/test)")
+	}
+	return rt, err
 }
 
 // GetTicket returns a visible ticket with its first comments.
