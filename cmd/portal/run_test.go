@@ -102,23 +102,6 @@ func (p *portalProcess) shutdown() {
 	}
 }
 
-// logValue waits for a log line with the message and returns its attribute.
-func (p *portalProcess) logValue(msg, attr string) string {
-	p.t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case m := <-p.logs.lines:
-			if m["msg"] == msg {
-				v, _ := m[attr].(string)
-				return v
-			}
-		case <-deadline:
-			p.t.Fatalf("no log line %q", msg)
-		}
-	}
-}
-
 // token gets an access token with the password grant, exactly as the README's curl does.
 func token(t *testing.T, tokenURL, clientID, username, password string) (access, refresh string) {
 	t.Helper()

@@ -119,17 +119,23 @@ func (k JWK) ec() (*ecdsa.PublicKey, error) {
 	default:
 		return nil, fmt.Errorf("jwk %q: unsupported curve %q", k.Kid, k.Crv)
 	}
-	x, err := decodeInt(k.X)
-	if err != nil {
-		return nil, fmt.Errorf("jwk %q: x: %w", k.Kid, err)
+	// An uncompressed point (0x04 || X || Y) with fixed-width coordinates; parsing it rejects
+	// points that are not on the curve (invalid-curve attacks).
+	size := (curve.Params().BitSize + 7) / 8
+	point := make([]byte, 1, 1+2*size)
+	point[0] = 4
+	for _, c := range []struct{ name, v string }{{"x", k.X}, {"y", k.Y}} {
+		n, err := decodeInt(c.v)
+		if err != nil {
+			return nil, fmt.Errorf("jwk %q: %s: %w", k.Kid, c.name, err)
+		}
+		if n.BitLen() > size*8 {
+			return nil, fmt.Errorf("jwk %q: %s is too long for %s", k.Kid, c.name, k.Crv)
+		}
+		point = append(point, n.FillBytes(make([]byte, size))...)
 	}
-	y, err := decodeInt(k.Y)
+	pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
 	if err != nil {
-		return nil, fmt.Errorf("jwk %q: y: %w", k.Kid, err)
-	}
-	pub := &ecdsa.PublicKey{Curve: curve, X: x, Y: y}
-	// ECDH rejects points that are not on the curve (invalid-curve attacks).
-	if _, err := pub.ECDH(); err != nil {
 		return nil, fmt.Errorf("jwk %q: %w", k.Kid, err)
 	}
 	return pub, nil

@@ -29,9 +29,13 @@ func rsaJWK(kid, use string, k *rsa.PublicKey) map[string]any {
 
 func ecJWK(kid string, k *ecdsa.PublicKey) map[string]any {
 	size := (k.Curve.Params().BitSize + 7) / 8
+	point, err := k.Bytes() // 0x04 || X || Y
+	if err != nil {
+		panic(err)
+	}
 	return map[string]any{
 		"kid": kid, "kty": "EC", "alg": "ES256", "use": "sig", "crv": k.Curve.Params().Name,
-		"x": b64(k.X.FillBytes(make([]byte, size))), "y": b64(k.Y.FillBytes(make([]byte, size))),
+		"x": b64(point[1 : 1+size]), "y": b64(point[1+size:]),
 	}
 }
 
@@ -67,7 +71,12 @@ func TestParseJWKS(t *testing.T) {
 		}
 		return out
 	}
-	offCurve := with(ecJWK("bad", ec), "y", b64(new(big.Int).Add(ec.Y, big.NewInt(1)).Bytes()))
+	point, err := ec.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := new(big.Int).SetBytes(point[1+len(point)/2:])
+	offCurve := with(ecJWK("bad", ec), "y", b64(y.Add(y, big.NewInt(1)).Bytes()))
 
 	tests := []struct {
 		name    string

@@ -63,7 +63,6 @@ func problemFor(err error, maxBody int64) (Problem, error) {
 		re   *openapi3filter.RequestError
 		se   *openapi3filter.SecurityRequirementsError
 		he   *echo.HTTPError
-		mb   *http.MaxBytesError
 		perr = func(kind portal.Kind, detail string, fields ...ProblemField) Problem {
 			k := kindStatus[kind]
 			return Problem{Type: problemTypeBase + k.slug, Title: k.title, Status: k.status, Detail: detail, Errors: fields}
@@ -92,8 +91,6 @@ func problemFor(err error, maxBody int64) (Problem, error) {
 		return httpProblem(http.StatusNotFound, "no such endpoint; see /api/v1/docs"), nil
 	case errors.Is(err, routers.ErrMethodNotAllowed):
 		return httpProblem(http.StatusMethodNotAllowed, "method not allowed on this endpoint"), nil
-	case errors.As(err, &mb):
-		return httpProblem(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", mb.Limit)), nil
 	case errors.As(err, &he):
 		if he.Code >= 500 {
 			return httpProblem(he.Code, "internal error"), err

@@ -159,7 +159,7 @@ func authenticate(v Verifier, svc *portal.Service) echo.MiddlewareFunc {
 
 // requestValidator checks every API request against openapi.yaml before a handler runs.
 func requestValidator() (echo.MiddlewareFunc, error) {
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: load embedded spec: %w", err)
 	}

@@ -24,7 +24,7 @@ const KeyFileName = "secret.key"
 
 const (
 	version   byte = 1
-	nonceSize      = 12
+	nonceSize int  = 12
 )
 
 var (

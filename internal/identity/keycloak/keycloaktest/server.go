@@ -275,7 +275,7 @@ func (s *Server) addUserLocked(u User) (string, error) {
 	u.Username = strings.ToLower(strings.TrimSpace(u.Username))
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
 	if u.Username == "" {
-		return "", fmt.Errorf("Username is required")
+		return "", fmt.Errorf("username is required")
 	}
 	if u.ID == "" {
 		u.ID = uuid.NewString()
