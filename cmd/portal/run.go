@@ -22,7 +22,11 @@ import (
 	"github.com/customer-portal/portal/internal/portal"
 	"github.com/customer-portal/portal/internal/secret"
 	"github.com/customer-portal/portal/internal/store"
+	"github.com/customer-portal/portal/internal/telemetry"
 	"github.com/customer-portal/portal/internal/ticketing/jira"
+	"github.com/customer-portal/portal/internal/webui"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 const usage = `Usage:
@@ -61,8 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 }
 
+// newLogger writes JSON lines; a line logged with a request's context carries its requestId
+// (and traceId when tracing).
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
@@ -87,7 +93,17 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	// Deferred first, so closed last: after the server, the sync loop and the span exporter.
 	defer db.Close()
+	reg := prometheus.NewRegistry()
+	tel, err := telemetry.New(telemetry.Config{Registry: reg, OTLPEndpoint: cfg.OTLPEndpoint,
+		OTLPHeaders: cfg.OTLPHeaderMap(), ServiceName: cfg.ServiceName, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := tel.WatchDB(db.SQL()); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -107,7 +123,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	issuer := cfg.OIDCIssuer
 	if cfg.Builtin() {
 		issuer = publicURL + "/realms/portal"
-		idp, err := builtin.New(builtin.Config{Issuer: issuer, ClientID: cfg.OIDCClientID, DataDir: cfg.DataDir, Accounts: db, Logger: log})
+		idp, err := builtin.New(builtin.Config{Issuer: issuer, ClientID: cfg.OIDCClientID, DataDir: cfg.DataDir, Accounts: db, Logger: log,
+			Sessions: db, WebOrigins: cfg.WebOrigins})
 		if err != nil {
 			return fmt.Errorf("built-in identity provider: %w", err)
 		}
@@ -130,7 +147,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		}
 		identity = dir
 	} else {
-		ks, err := keycloak.NewKeySource(cfg.OIDCIssuer, &http.Client{Timeout: 10 * time.Second})
+		ks, err := keycloak.NewKeySource(cfg.OIDCIssuer, tel.Client("keycloak", &http.Client{Timeout: 10 * time.Second}),
+			keycloak.InternalURL(cfg.KeycloakInternalURL))
 		if err != nil {
 			return fmt.Errorf("PORTAL_OIDC_ISSUER_URL: %w", err)
 		}
@@ -138,9 +156,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		if cfg.KeycloakAdminClientID == "" {
 			log.Warn("PORTAL_KEYCLOAK_ADMIN_CLIENT_ID is not set: user management answers 503; manage users in Keycloak")
 		} else {
-			admin, err := keycloak.NewAdmin(keycloak.AdminConfig{IssuerURL: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
-				AdminClientID: cfg.KeycloakAdminClientID, AdminSecret: cfg.KeycloakAdminClientSecret,
-				PublicURL: publicURL, InvitationTTL: cfg.InvitationTTL, Logger: log})
+			admin, err := keycloak.NewAdmin(keycloak.AdminConfig{IssuerURL: cfg.OIDCIssuer, InternalURL: cfg.KeycloakInternalURL,
+				ClientID: cfg.OIDCClientID, AdminClientID: cfg.KeycloakAdminClientID, AdminSecret: cfg.KeycloakAdminClientSecret,
+				PublicURL: publicURL, InvitationTTL: cfg.InvitationTTL, Logger: log,
+				HTTPClient: tel.Client("keycloak", &http.Client{Timeout: 10 * time.Second})})
 			if err != nil {
 				return fmt.Errorf("PORTAL_KEYCLOAK_ADMIN_CLIENT_*: %w", err)
 			}
@@ -160,17 +179,42 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		// within that instead of holding the customer's request.
 		return jira.New(jira.Config{SiteURL: c.SiteURL, Email: c.Email, APIToken: c.APIToken,
 			ServiceDeskID: c.ServiceDeskID, RequestTypes: c.RequestTypes, Priorities: c.Priorities, Logger: log,
-			HTTPClient: &http.Client{Timeout: 3 * time.Second}})
+			HTTPClient: tel.Client("jira", &http.Client{Timeout: 3 * time.Second}), OnBreakerChange: tel.JiraBreaker})
 	}
 	svc := portal.NewService(db, portal.Options{Logger: log, Identity: identity, Sealer: sealer, TicketingFactory: factory})
-	api, err := httpapi.New(httpapi.Config{Service: svc, Verifier: verifier, Logger: log, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err := tel.WatchMirror(svc.TicketMirrorStatus, nil); err != nil {
+		return err
+	}
+	ui, err := webUI(cfg, publicURL)
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.New(httpapi.Config{Service: svc, Verifier: verifier, Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
+		Middleware: []echo.MiddlewareFunc{tel.Middleware()}, UI: ui, WebOrigins: cfg.WebOrigins})
 	if err != nil {
 		return err
 	}
 	mux.Handle("/", api)
+	metrics := telemetry.MetricsHandler(reg, log)
+	var metricsSrv *http.Server
+	var metricsLn net.Listener
+	if cfg.MetricsAddr == "" {
+		mux.Handle("/metrics", metrics)
+	} else {
+		// Only the metrics port is exposed to the scraper; the API's listener answers 404.
+		metricsLn, err = net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (PORTAL_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+		mm := http.NewServeMux()
+		mm.Handle("/metrics", metrics)
+		metricsSrv = &http.Server{Handler: mm, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	}
 
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           tel.Handler(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -181,32 +225,100 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if cfg.DatabaseURL != "" {
 		database = "postgres"
 	}
+	metricsAt := publicURL + "/metrics"
+	if metricsLn != nil {
+		metricsAt = "http://" + metricsLn.Addr().String() + "/metrics"
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "url", publicURL, "issuer", issuer, "database", database,
-		"docs", publicURL+"/api/v1/docs")
+		"docs", publicURL+"/api/v1/docs", "metrics", metricsAt, "tracing", tel.Tracing())
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if metricsSrv != nil {
+		go func() { errc <- metricsSrv.Serve(metricsLn) }()
+	}
 	syncCtx, stopSync := context.WithCancel(ctx)
 	defer stopSync()
-	go syncLoop(syncCtx, svc, cfg.SyncInterval, log)
+	syncDone := make(chan struct{})
+	go func() {
+		defer close(syncDone)
+		syncLoop(syncCtx, svc, cfg.SyncInterval, log, tel.SyncFailed)
+	}()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "timeout", cfg.Shutdown.String())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown)
+	return shutdown(shutdownPlan{log: log, svc: svc, srv: srv, metricsSrv: metricsSrv, tel: tel, errc: errc,
+		stopSync: stopSync, syncDone: syncDone, delay: cfg.ShutdownDelay, timeout: cfg.Shutdown})
+}
+
+// shutdownPlan is what shutdown stops, in order.
+type shutdownPlan struct {
+	log        *slog.Logger
+	svc        *portal.Service
+	srv        *http.Server
+	metricsSrv *http.Server
+	tel        *telemetry.Telemetry
+	errc       chan error
+	stopSync   context.CancelFunc
+	syncDone   chan struct{}
+	delay      time.Duration
+	timeout    time.Duration
+}
+
+// shutdown drains the server: /readyz answers 503 at once so the load balancer stops routing
+// here, requests keep being served for p.delay, then the listener closes and in-flight requests
+// get up to p.timeout to finish. The sync loop stops, metrics go last (a final scrape sees the
+// drain), spans are flushed; the caller closes the database after.
+func shutdown(p shutdownPlan) error {
+	p.svc.Drain()
+	p.log.Info("shutting down", "delay", p.delay.String(), "timeout", p.timeout.String())
+	if p.delay > 0 {
+		time.Sleep(p.delay)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var errs []error
+	if err := p.srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("shutdown: %w", err))
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	servers := 1
+	p.stopSync()
+	<-p.syncDone
+	if p.metricsSrv != nil {
+		servers++
+		if err := p.metricsSrv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown metrics listener: %w", err))
+		}
 	}
-	return nil
+	for range servers {
+		if err := <-p.errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	// A fresh deadline: spans of the requests that just finished are the interesting ones.
+	fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer fcancel()
+	if err := p.tel.Shutdown(fctx); err != nil {
+		p.log.Warn("could not flush traces", "error", err.Error())
+	}
+	return errors.Join(errs...)
 }
 
 var _ auth.KeySource = (*builtin.Issuer)(nil)
+
+// webUI serves the widgets, telling them to sign in with the issuer the API trusts.
+func webUI(cfg config.Config, publicURL string) (*webui.UI, error) {
+	authURL, realm := publicURL, "portal"
+	if !cfg.Builtin() {
+		var err error
+		if authURL, realm, err = webui.SplitIssuer(cfg.OIDCIssuer); err != nil {
+			return nil, fmt.Errorf("PORTAL_OIDC_ISSUER_URL: %w", err)
+		}
+	}
+	return webui.New(webui.Config{APIURL: publicURL, AuthURL: authURL, Realm: realm, ClientID: cfg.OIDCClientID})
+}
 
 // mailSender sends through the configured SMTP server, or into the log when there is none.
 func mailSender(cfg config.Config, log *slog.Logger) (mail.Sender, error) {
@@ -223,7 +335,7 @@ func mailSender(cfg config.Config, log *slog.Logger) (mail.Sender, error) {
 }
 
 // syncLoop keeps the Jira ticket mirror fresh; with built-in ticketing each round is a no-op.
-func syncLoop(ctx context.Context, svc *portal.Service, every time.Duration, log *slog.Logger) {
+func syncLoop(ctx context.Context, svc *portal.Service, every time.Duration, log *slog.Logger, failed func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -236,7 +348,10 @@ func syncLoop(ctx context.Context, svc *portal.Service, every time.Duration, log
 		n, err := svc.SyncTickets(rctx)
 		cancel()
 		switch {
+		case err != nil && ctx.Err() != nil:
+			return // shutting down: the round was cut short, not failed
 		case err != nil:
+			failed()
 			log.Warn("ticket sync failed; tickets are shown from the mirror, flagged stale", "error", err.Error())
 		case n > 0:
 			log.Info("ticket sync", "tickets", n)

@@ -307,12 +307,12 @@ func bootstrapPassword(t *testing.T, p *portalProcess) string {
 // TestKeycloakAndPostgres runs the production configuration: PostgreSQL and tokens from a
 // Keycloak realm (the keycloaktest double, which speaks Keycloak's wire format).
 func TestKeycloakAndPostgres(t *testing.T) {
-	kc := keycloaktest.New(t, "acme")
-	kc.AddClient(keycloaktest.Client{ClientID: "customer-portal", Public: true, RedirectURIs: []string{"http://localhost:*"},
-		Roles: []keycloaktest.Role{{Name: "cp-admin"}, {Name: "cp-support"}, {Name: "cp-partner"}, {Name: "cp-customer"}}})
+	// The realm the project ships (deploy/keycloak), imported as Keycloak imports it at start.
 	const secret = "s3cr3t-admin-client-value"
-	kc.AddClient(keycloaktest.Client{ClientID: "portal-admin", Secret: secret, ServiceAccount: true,
-		ServiceAccountClientRoles: map[string][]string{"realm-management": {"manage-users", "view-users", "query-users", "view-clients", "query-clients"}}})
+	kc := keycloaktest.NewFromRealmFile(t, "../../deploy/keycloak/realm-portal.json",
+		map[string]string{"CUSTOMER_PORTAL_ADMIN_CLIENT_SECRET": secret})
+	// The portal's address is only known once it listens: http://localhost:<port>.
+	kc.UpdateClient("customer-portal", func(c *keycloaktest.Client) { c.RedirectURIs = append(c.RedirectURIs, "http://localhost:*") })
 	kc.AddUser(keycloaktest.User{Username: "root", Password: "admin-pass", Email: "root@acme.example",
 		ClientRoles: map[string][]string{"customer-portal": {"cp-admin"}}})
 	kc.AddUser(keycloaktest.User{Username: "alice", Password: "alice-pass", Email: "alice@acme.example",
@@ -320,7 +320,7 @@ func TestKeycloakAndPostgres(t *testing.T) {
 	p := start(t, map[string]string{
 		"PORTAL_ADDR": "127.0.0.1:0", "PORTAL_DATA_DIR": t.TempDir(),
 		"PORTAL_DATABASE_URL": storetest.URL(t), "PORTAL_OIDC_ISSUER_URL": kc.IssuerURL(),
-		"PORTAL_KEYCLOAK_ADMIN_CLIENT_ID": "portal-admin", "PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET": secret,
+		"PORTAL_KEYCLOAK_ADMIN_CLIENT_ID": "customer-portal-admin", "PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET": secret,
 	})
 	tokenURL := kc.IssuerURL() + "/protocol/openid-connect/token"
 	admin, _ := token(t, tokenURL, "customer-portal", "root", "admin-pass")

@@ -36,8 +36,25 @@ type Config struct {
 	InvitationTTL             time.Duration
 	SMTP                      SMTP
 
+	// KeycloakInternalURL is Keycloak's base URL as the portal reaches it (JWKS, admin API)
+	// when that differs from the issuer's host browsers use; empty: the issuer's host.
+	KeycloakInternalURL string
+
+	// WebOrigins are the origins besides PORTAL_PUBLIC_URL's where the portal's widgets are
+	// embedded (PORTAL_WEB_ORIGINS): the built-in issuer accepts redirects to <origin>/* and
+	// answers their CORS requests.
+	WebOrigins []string
+
 	SecretKey    string        // base64 AES-256 key for secrets at rest; empty: a key file in DataDir
 	SyncInterval time.Duration // how often the Jira ticket mirror syncs
+
+	// Operations: where /metrics is served, the pause before the listener closes on shutdown,
+	// and the OpenTelemetry trace exporter (off without an endpoint).
+	MetricsAddr   string
+	ShutdownDelay time.Duration
+	OTLPEndpoint  string
+	OTLPHeaders   string // raw OTEL_EXPORTER_OTLP_HEADERS, checked; see OTLPHeaderMap
+	ServiceName   string
 }
 
 // SMTP is the outgoing mail server; Host empty means links are written to the log instead.
@@ -60,7 +77,7 @@ type Var struct {
 var Vars = []Var{
 	{"PORTAL_ADDR", ":8080", "Address the HTTP server listens on."},
 	{"PORTAL_DATA_DIR", "./portal-data", "Directory for the embedded SQLite database and the built-in issuer's signing key."},
-	{"PORTAL_DATABASE_URL", "", "PostgreSQL URL (postgres://user:pass@host:5432/db?sslmode=...). Empty: SQLite in PORTAL_DATA_DIR."},
+	{"PORTAL_DATABASE_URL", "", "PostgreSQL URL such as postgres://user:pass@host:5432/db?sslmode=require. Empty: SQLite in PORTAL_DATA_DIR."},
 	{"PORTAL_PUBLIC_URL", "", "External base URL of the portal (https://portal.example.com). Empty: http://localhost:<port>. The built-in issuer is <PORTAL_PUBLIC_URL>/realms/portal."},
 	{"PORTAL_OIDC_ISSUER_URL", "", "Keycloak realm URL (https://kc.example.com/realms/acme). Empty: the built-in identity provider."},
 	{"PORTAL_OIDC_CLIENT_ID", "customer-portal", "Client whose roles (cp-admin, cp-support, cp-partner, cp-customer) the portal reads; tokens must name it in aud or azp."},
@@ -71,6 +88,7 @@ var Vars = []Var{
 	{"PORTAL_SHUTDOWN_TIMEOUT", "15s", "How long in-flight requests may take to finish on shutdown."},
 	{"PORTAL_KEYCLOAK_ADMIN_CLIENT_ID", "", "Keycloak mode: confidential client whose service account manages users (realm-management roles manage-users, view-users, query-users, view-clients, query-clients). Empty: user management is unavailable."},
 	{"PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET", "", "Its client secret. Never logged or returned."},
+	{"PORTAL_KEYCLOAK_INTERNAL_URL", "", "Keycloak mode: Keycloak's base URL as the portal reaches it (http://keycloak:8080 in compose or a cluster) for its own calls (signing keys, admin API), when browsers reach Keycloak elsewhere. PORTAL_OIDC_ISSUER_URL stays the iss tokens carry. Empty: the issuer's host."},
 	{"PORTAL_INVITATION_TTL", "72h", "How long invitation links stay valid (Keycloak's execute-actions lifespan, or the built-in link)."},
 	{"PORTAL_SMTP_HOST", "", "Built-in identity: mail server for invitation and password-reset links. Empty: the links are written to the log."},
 	{"PORTAL_SMTP_PORT", "587", "Mail server port."},
@@ -80,6 +98,12 @@ var Vars = []Var{
 	{"PORTAL_SMTP_TLS", "starttls", "starttls, tls (implicit, port 465) or none (localhost relays only)."},
 	{"PORTAL_SECRET_KEY", "", "Base64 of 32 random bytes: the AES-256-GCM key of secrets stored in the database (the Jira API token). Empty: a key generated into PORTAL_DATA_DIR/secret.key (mode 0600). Replicas must share one key."},
 	{"PORTAL_TICKET_SYNC_INTERVAL", "30s", "How often the ticket mirror asks Jira for changed tickets (one replica at a time)."},
+	{"PORTAL_WEB_ORIGINS", "", "Built-in identity: comma-separated origins (https://intranet.example.com) of other sites embedding the portal's widgets. Their pages may be sign-in and sign-out redirect targets (<origin>/*) and call the issuer cross-origin. PORTAL_PUBLIC_URL is always allowed."},
+	{"PORTAL_METRICS_ADDR", "", "Address of a separate listener serving only Prometheus metrics at /metrics (e.g. :9090). Empty: /metrics on PORTAL_ADDR. Never behind the API's bearer auth."},
+	{"PORTAL_SHUTDOWN_DELAY", "0s", "On SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes: give the load balancer time to stop routing (5s behind Kubernetes)."},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP endpoint traces are sent to (http://otel-collector:4318). Empty: no tracing."},
+	{"OTEL_EXPORTER_OTLP_HEADERS", "", "Headers sent with every export, as key=value pairs separated by commas (e.g. authorization=Bearer%20abc, values URL-encoded)."},
+	{"OTEL_SERVICE_NAME", "customer-portal", "service.name of the portal's spans."},
 }
 
 // Load reads and validates the configuration; its error lists every problem found.
@@ -154,6 +178,16 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.KeycloakAdminClientID != "" && c.KeycloakAdminClientSecret == "" {
 		bad("PORTAL_KEYCLOAK_ADMIN_CLIENT_SECRET", "is required with PORTAL_KEYCLOAK_ADMIN_CLIENT_ID")
 	}
+	c.KeycloakInternalURL = strings.TrimRight(get("PORTAL_KEYCLOAK_INTERNAL_URL"), "/")
+	switch {
+	case c.KeycloakInternalURL == "":
+	case c.Builtin():
+		bad("PORTAL_KEYCLOAK_INTERNAL_URL", "is set but PORTAL_OIDC_ISSUER_URL is not; it only applies to Keycloak mode")
+	case httpURL(c.KeycloakInternalURL) != nil:
+		bad("PORTAL_KEYCLOAK_INTERNAL_URL", "%v", httpURL(c.KeycloakInternalURL))
+	case strings.Contains(c.KeycloakInternalURL, "/realms/"):
+		bad("PORTAL_KEYCLOAK_INTERNAL_URL", "must be Keycloak's base URL such as http://keycloak:8080, without /realms/<realm> (the realm comes from PORTAL_OIDC_ISSUER_URL)")
+	}
 	ttl, err := time.ParseDuration(get("PORTAL_INVITATION_TTL"))
 	if err != nil || ttl < 5*time.Minute || ttl > 30*24*time.Hour {
 		bad("PORTAL_INVITATION_TTL", "must be a duration between 5m and 720h")
@@ -180,10 +214,73 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("PORTAL_TICKET_SYNC_INTERVAL", "must be a duration of at least 1s")
 	}
 	c.SyncInterval = si
+	for _, o := range strings.Split(get("PORTAL_WEB_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if err := webOrigin(o); err != nil {
+			bad("PORTAL_WEB_ORIGINS", "%v", err)
+			continue
+		}
+		c.WebOrigins = append(c.WebOrigins, strings.ToLower(strings.TrimSuffix(o, "/")))
+	}
+	c.MetricsAddr = get("PORTAL_METRICS_ADDR")
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("PORTAL_METRICS_ADDR", "%q is not host:port (for example :9090)", c.MetricsAddr)
+		} else if c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+			bad("PORTAL_METRICS_ADDR", "must differ from PORTAL_ADDR; leave it empty to serve /metrics on PORTAL_ADDR")
+		}
+	}
+	sd, err := time.ParseDuration(get("PORTAL_SHUTDOWN_DELAY"))
+	if err != nil || sd < 0 || sd > 5*time.Minute {
+		bad("PORTAL_SHUTDOWN_DELAY", "must be a duration between 0s and 5m")
+	}
+	c.ShutdownDelay = sd
+	c.OTLPEndpoint = get("OTEL_EXPORTER_OTLP_ENDPOINT")
+	if c.OTLPEndpoint != "" {
+		if err := httpURL(c.OTLPEndpoint); err != nil {
+			bad("OTEL_EXPORTER_OTLP_ENDPOINT", "%v", err)
+		}
+	}
+	c.OTLPHeaders = getenv("OTEL_EXPORTER_OTLP_HEADERS")
+	if _, err := otlpHeaders(c.OTLPHeaders); err != nil {
+		// The values are often credentials: name the problem, never echo them.
+		bad("OTEL_EXPORTER_OTLP_HEADERS", "%v", err)
+	}
+	c.ServiceName = get("OTEL_SERVICE_NAME")
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
 	}
 	return c, nil
+}
+
+// otlpHeaders parses OTEL_EXPORTER_OTLP_HEADERS: key=value pairs separated by commas, values
+// URL-encoded, as the OpenTelemetry specification defines.
+func otlpHeaders(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	h := map[string]string{}
+	for i, pair := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("entry %d is not key=value", i+1)
+		}
+		val, err := url.PathUnescape(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("the value of entry %d (%s) is not URL-encoded", i+1, k)
+		}
+		h[k] = val
+	}
+	return h, nil
+}
+
+// OTLPHeaderMap is OTEL_EXPORTER_OTLP_HEADERS as the exporter takes them.
+func (c Config) OTLPHeaderMap() map[string]string {
+	h, _ := otlpHeaders(c.OTLPHeaders)
+	return h
 }
 
 // Builtin reports whether the portal runs its own identity provider.
@@ -196,6 +293,16 @@ func httpURL(s string) error {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	return nil
+}
+
+// webOrigin checks that s is an origin, scheme://host[:port], as browsers send it in Origin.
+func webOrigin(s string) error {
+	u, err := url.Parse(strings.TrimSuffix(s, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(s, "*?#") {
+		return fmt.Errorf("%q is not an origin like https://intranet.example.com (scheme, host and port only)", s)
 	}
 	return nil
 }

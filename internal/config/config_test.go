@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,12 +19,41 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := Config{Addr: ":8080", DataDir: "./portal-data", OIDCClientID: "customer-portal", AdminUser: "admin",
 		LogLevel: slog.LevelInfo, MaxBodyBytes: 1 << 20, Shutdown: 15 * time.Second,
-		InvitationTTL: 72 * time.Hour, SMTP: SMTP{Port: 587, TLS: "starttls"}, SyncInterval: 30 * time.Second}
-	if c != want {
+		InvitationTTL: 72 * time.Hour, SMTP: SMTP{Port: 587, TLS: "starttls"}, SyncInterval: 30 * time.Second,
+		ServiceName: "customer-portal"}
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v, want %+v", c, want)
 	}
 	if !c.Builtin() {
 		t.Error("no issuer configured: want the built-in identity provider")
+	}
+}
+
+func TestLoadWebOrigins(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    []string
+		wantErr bool
+	}{
+		{value: "", want: nil},
+		{value: "https://Intranet.example.com, http://localhost:5173/", want: []string{"https://intranet.example.com", "http://localhost:5173"}},
+		{value: "https://intranet.example.com/app", wantErr: true},
+		{value: "intranet.example.com", wantErr: true},
+		{value: "https://*.example.com", wantErr: true},
+		{value: "https://intranet.example.com?x", wantErr: true},
+		{value: "ftp://intranet.example.com", wantErr: true},
+	}
+	for _, tt := range tests {
+		c, err := Load(env(map[string]string{"PORTAL_WEB_ORIGINS": tt.value}))
+		if tt.wantErr {
+			if err == nil || !strings.Contains(err.Error(), "PORTAL_WEB_ORIGINS") {
+				t.Errorf("%q: error %v, want one naming PORTAL_WEB_ORIGINS", tt.value, err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(c.WebOrigins, tt.want) {
+			t.Errorf("%q: WebOrigins %q, %v; want %q", tt.value, c.WebOrigins, err, tt.want)
+		}
 	}
 }
 
@@ -48,6 +78,11 @@ func TestLoadErrors(t *testing.T) {
 		{"smtp without from", map[string]string{"PORTAL_SMTP_HOST": "mail"}, []string{"PORTAL_SMTP_FROM"}},
 		{"smtp tls", map[string]string{"PORTAL_SMTP_TLS": "ssl"}, []string{"PORTAL_SMTP_TLS"}},
 		{"smtp port", map[string]string{"PORTAL_SMTP_PORT": "0"}, []string{"PORTAL_SMTP_PORT"}},
+		{"metrics addr", map[string]string{"PORTAL_METRICS_ADDR": "9090"}, []string{"PORTAL_METRICS_ADDR"}},
+		{"metrics addr is the api's", map[string]string{"PORTAL_ADDR": ":8080", "PORTAL_METRICS_ADDR": ":8080"}, []string{"must differ"}},
+		{"shutdown delay", map[string]string{"PORTAL_SHUTDOWN_DELAY": "-1s"}, []string{"PORTAL_SHUTDOWN_DELAY"}},
+		{"otlp endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, []string{"OTEL_EXPORTER_OTLP_ENDPOINT"}},
+		{"otlp headers never echoed", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "authorization=hunter2-secret,broken"}, []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 2"}},
 		{"secret never echoed", map[string]string{"PORTAL_SMTP_HOST": "mail", "PORTAL_SMTP_PASSWORD": "hunter2-secret"}, []string{"PORTAL_SMTP_FROM"}},
 	}
 	for _, tt := range tests {
@@ -81,6 +116,24 @@ func TestLoadKeycloak(t *testing.T) {
 	}
 }
 
+func TestLoadOperations(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"PORTAL_METRICS_ADDR": ":9090", "PORTAL_SHUTDOWN_DELAY": "5s",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SERVICE_NAME": "portal-eu",
+		"OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20abc, x-tenant = acme",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != ":9090" || c.ShutdownDelay != 5*time.Second || c.OTLPEndpoint != "http://collector:4318" || c.ServiceName != "portal-eu" {
+		t.Errorf("got %+v", c)
+	}
+	h := c.OTLPHeaderMap()
+	if len(h) != 2 || h["authorization"] != "Bearer abc" || h["x-tenant"] != "acme" {
+		t.Errorf("OTLPHeaderMap() = %v", h)
+	}
+}
+
 func TestReferenceListsEveryVariable(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteReference(&b); err != nil {
@@ -93,15 +146,65 @@ func TestReferenceListsEveryVariable(t *testing.T) {
 	}
 }
 
-// TestReadmeListsEveryVariable keeps the README's configuration table in step with the code.
-func TestReadmeListsEveryVariable(t *testing.T) {
+// TestReadmeTableIsGenerated keeps the README's configuration table in step with Vars: it must be
+// exactly what `go generate ./...` writes.
+func TestReadmeTableIsGenerated(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	want, err := ReplaceTable(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, want) {
+		t.Error("README's configuration table differs from config.Vars: run 'go generate ./internal/config'")
+	}
 	for _, v := range Vars {
 		if !strings.Contains(string(b), "| `"+v.Name+"` |") {
 			t.Errorf("README's configuration table lacks %s", v.Name)
+		}
+	}
+}
+
+func TestReplaceTable(t *testing.T) {
+	tests := []struct {
+		name, in string
+		wantErr  bool
+	}{
+		{"markers", "intro\n" + TableBegin + "\nstale\n" + TableEnd + "\nrest\n", false},
+		{"no markers", "intro\n", true},
+		{"reversed", TableEnd + TableBegin, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReplaceTable([]byte(tt.in))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			want := "intro\n" + TableBegin + "\n" + MarkdownTable() + TableEnd + "\nrest\n"
+			if string(got) != want {
+				t.Errorf("got\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestMarkdownText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Empty: SQLite in PORTAL_DATA_DIR.", "Empty: SQLite in `PORTAL_DATA_DIR`."},
+		{"URL (https://x.example.com/realms/a).", "URL (`https://x.example.com/realms/a`)."},
+		{"Empty: http://localhost:<port>.", "Empty: `http://localhost:<port>`."},
+		{"served at /metrics (e.g. :9090).", "served at `/metrics` (e.g. `:9090`)."},
+		{"a | b", "a `|` b"},
+		{"plain words, no code", "plain words, no code"},
+	}
+	for _, tt := range tests {
+		if got := markdownText(tt.in); got != tt.want {
+			t.Errorf("markdownText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

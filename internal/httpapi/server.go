@@ -37,6 +37,14 @@ type Config struct {
 	Logger   *slog.Logger
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// Middleware runs first on every request, before the request id and the access log: the
+	// place for metrics and tracing (internal/telemetry), which see the final status.
+	Middleware []echo.MiddlewareFunc
+	// UI serves the portal page and the widget bundle at / (nil: no web UI).
+	UI http.Handler
+	// WebOrigins are the other sites whose pages embed the widgets: their scripts may call
+	// the API (CORS). The portal's own origin needs no entry.
+	WebOrigins []string
 }
 
 //go:embed docs
@@ -64,6 +72,7 @@ func New(cfg Config) (http.Handler, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Logger, cfg.MaxBodyBytes)
+	e.Use(cfg.Middleware...)
 	e.Use(middleware.RequestID())
 	e.Use(accessLog(cfg.Logger))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -78,6 +87,17 @@ func New(cfg Config) (http.Handler, error) {
 			return next(c)
 		}
 	})
+
+	if len(cfg.WebOrigins) > 0 {
+		// Before authentication, so that preflights (which carry no token) are answered.
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  cfg.WebOrigins,
+			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key", echo.HeaderXRequestID},
+			ExposeHeaders: []string{"ETag", echo.HeaderLocation, echo.HeaderXRequestID, "Retry-After"},
+			MaxAge:        600,
+		}))
+	}
 
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -116,6 +136,13 @@ func New(cfg Config) (http.Handler, error) {
 	e.GET("/password-reset", page("link.html", "text/html; charset=utf-8"))
 	e.GET("/assets/link.js", page("link.js", "text/javascript; charset=utf-8"))
 	e.GET("/assets/link.css", page("link.css", "text/css; charset=utf-8"))
+
+	if cfg.UI != nil {
+		ui := echo.WrapHandler(cfg.UI)
+		for _, p := range []string{"/", "/index.html", "/portal-config.json", "/silent-check-sso.html", "/ui/*"} {
+			e.Match([]string{http.MethodGet, http.MethodHead}, p, ui)
+		}
+	}
 
 	g := e.Group("/api/v1", middleware.BodyLimit(fmt.Sprint(cfg.MaxBodyBytes)), authenticate(cfg.Verifier, cfg.Service), validate)
 	api.RegisterHandlers(g, api.NewStrictHandler(&handlers{svc: cfg.Service}, nil))

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,6 +23,7 @@ type Service struct {
 	now              func() time.Time
 	log              *slog.Logger
 	users            *userCache
+	draining         atomic.Bool
 }
 
 // Options tune a Service; the zero value is fine.
@@ -64,7 +66,16 @@ func NewService(store Store, opts Options) *Service {
 }
 
 // Ready reports whether the database is reachable and migrated.
-func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+func (s *Service) Ready(ctx context.Context) error {
+	if s.draining.Load() {
+		return Errorf(Unavailable, "the server is shutting down")
+	}
+	return s.store.Ping(ctx)
+}
+
+// Drain makes Ready fail from now on while every other call keeps working: on shutdown, load
+// balancers stop sending new requests before the listener closes.
+func (s *Service) Drain() { s.draining.Store(true) }
 
 // Authenticate maps a verified principal to its portal user, creating or refreshing the user
 // row, and returns the Caller to put in the request context.

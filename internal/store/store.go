@@ -163,7 +163,8 @@ func (db *DB) Close() error { return db.sql.Close() }
 // Dialect returns "postgres" or "sqlite".
 func (db *DB) Dialect() string { return db.dialect }
 
-// SQL returns the raw connection pool, for test seeding and benchmarks only.
+// SQL returns the raw connection pool: for its statistics (metrics), test seeding and
+// benchmarks; queries belong in the store.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Ping reports whether the database is reachable and has no pending migrations. A database

@@ -62,6 +62,14 @@ type Config struct {
 	// r.RemoteAddr. Behind a reverse proxy, pass a function that trusts only that proxy's
 	// forwarding header, or every client shares the proxy's budget of failures.
 	ClientIP func(r *http.Request) string
+	// Sessions keeps the SSO sessions and authorization codes of the browser sign-in
+	// (authorization code flow with PKCE, login page, logout) in the shared database. Nil
+	// leaves the issuer with the password and refresh_token grants only.
+	Sessions Sessions
+	// WebOrigins are the origins (scheme://host[:port]) besides the issuer's own where the
+	// portal's widgets run: their pages may be redirect and post-logout redirect targets
+	// (<origin>/*) and may call the token, userinfo and certs endpoints cross-origin.
+	WebOrigins []string
 }
 
 // Defaults of Config.
@@ -90,6 +98,16 @@ type Issuer struct {
 
 	// Static documents, rendered once.
 	discoveryJSON, certsJSON, realmJSON []byte
+
+	// Browser sign-in; sessions is nil when it is off.
+	sessions Sessions
+	// redirects are the registered redirect and post-logout redirect URI patterns; origins
+	// the web origins allowed by CORS and as frame ancestors of the third-party cookie check.
+	redirects []redirectPattern
+	origins   []string
+	// cookiePath scopes the issuer's cookies to its URL path; secureCookies when it is https.
+	cookiePath    string
+	secureCookies bool
 }
 
 // New loads or creates the signing key and returns the issuer.
@@ -129,6 +147,9 @@ func New(cfg Config) (*Issuer, error) {
 	}
 	if i.clientIP == nil {
 		i.clientIP = remoteHost
+	}
+	if err := i.configureBrowser(cfg); err != nil {
+		return nil, err
 	}
 	if i.keys, err = loadOrCreateKeys(cfg.DataDir, realm, i.now(), i.log); err != nil {
 		return nil, fmt.Errorf("builtin: %w", err)
@@ -183,6 +204,8 @@ type discovery struct {
 	JWKSURI                           string   `json:"jwks_uri"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
@@ -200,8 +223,10 @@ func (i *Issuer) renderStatic() error {
 		UserinfoEndpoint:                  oidc + "/userinfo",
 		EndSessionEndpoint:                oidc + "/logout",
 		JWKSURI:                           oidc + "/certs",
-		GrantTypesSupported:               []string{"password", "refresh_token"},
+		GrantTypesSupported:               []string{"authorization_code", "password", "refresh_token"},
 		ResponseTypesSupported:            []string{"code"},
+		ResponseModesSupported:            []string{"query", "fragment"},
+		CodeChallengeMethodsSupported:     []string{"S256"},
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		TokenEndpointAuthMethodsSupported: []string{"none", "client_secret_post", "client_secret_basic"},

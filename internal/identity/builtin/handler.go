@@ -21,12 +21,36 @@ import (
 //	GET  /protocol/openid-connect/certs     JWKS
 //	POST /protocol/openid-connect/token     password and refresh_token grants
 //	GET  /protocol/openid-connect/userinfo  claims of the bearer's account (POST too, per OIDC)
+//
+// and, with Config.Sessions, the browser sign-in keycloak-js uses:
+//
+//	GET  /protocol/openid-connect/auth      authorization code flow with PKCE S256 (POST too)
+//	POST /login-actions/authenticate        the login form
+//	GET  /protocol/openid-connect/logout    end the SSO session (POST too)
+//	GET  /protocol/openid-connect/3p-cookies/step1.html, step2.html  keycloak-js's cookie check
+//	GET  /resources/login.css               the sign-in pages' stylesheet
+//
+// The token, userinfo, certs and discovery endpoints answer CORS requests of the web origins.
 func (i *Issuer) Handler() http.Handler {
 	return http.HandlerFunc(i.serveHTTP)
 }
 
 func (i *Issuer) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if corsPaths[r.URL.Path] && i.cors(w, r) {
+		return
+	}
 	switch r.URL.Path {
+	case authPath:
+		i.authorize(w, r)
+	case authenticatePath:
+		i.authenticate(w, r)
+	case "/protocol/openid-connect/logout":
+		i.logout(w, r)
+	case "/resources/login.css":
+		i.resource(w, r, "login.css")
+	case "/protocol/openid-connect/3p-cookies/step1.html", "/protocol/openid-connect/3p-cookies/step1.js",
+		"/protocol/openid-connect/3p-cookies/step2.html", "/protocol/openid-connect/3p-cookies/step2.js":
+		i.resource(w, r, strings.TrimPrefix(r.URL.Path, "/protocol/openid-connect/3p-cookies/"))
 	case "", "/":
 		i.static(w, r, i.realmJSON)
 	case "/.well-known/openid-configuration":

@@ -40,8 +40,10 @@ func TestDiscovery(t *testing.T) {
 		"userinfo_endpoint":                     oidc + "/userinfo",
 		"end_session_endpoint":                  oidc + "/logout",
 		"jwks_uri":                              oidc + "/certs",
-		"grant_types_supported":                 []any{"password", "refresh_token"},
+		"grant_types_supported":                 []any{"authorization_code", "password", "refresh_token"},
 		"response_types_supported":              []any{"code"},
+		"response_modes_supported":              []any{"query", "fragment"},
+		"code_challenge_methods_supported":      []any{"S256"},
 		"subject_types_supported":               []any{"public"},
 		"id_token_signing_alg_values_supported": []any{"RS256"},
 		"token_endpoint_auth_methods_supported": []any{"none", "client_secret_post", "client_secret_basic"},
@@ -100,7 +102,6 @@ func TestRoutes(t *testing.T) {
 		{"PUT token", http.MethodPut, "/protocol/openid-connect/token", 405, "POST"},
 		{"DELETE userinfo", http.MethodDelete, "/protocol/openid-connect/userinfo", 405, "GET, POST"},
 		{"unknown path", http.MethodGet, "/protocol/openid-connect/nope", 404, ""},
-		{"auth endpoint not served here", http.MethodGet, "/protocol/openid-connect/auth", 404, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

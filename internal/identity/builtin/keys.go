@@ -41,6 +41,8 @@ const (
 	// refreshKeyInfo separates the refresh-token MAC key derived from an RSA key from any other
 	// use of that key.
 	refreshKeyInfo = "customer-portal builtin issuer: refresh token HS512 key"
+	// formKeyInfo separates the key that signs the login form's request token.
+	formKeyInfo = "customer-portal builtin issuer: login form HMAC-SHA256 key"
 )
 
 // signingKey is one RSA key of the issuer with everything derived from it.
@@ -51,6 +53,8 @@ type signingKey struct {
 	// mac signs refresh tokens (HS512, as Keycloak does), so a refresh token can never pass
 	// for an access token with a verifier that only knows the public keys.
 	mac []byte
+	// form signs the login form's token, so that what the form carries cannot be altered.
+	form []byte
 }
 
 // keyRing is the issuer's set of keys; keys[0] signs.
@@ -225,7 +229,11 @@ func newSigningKey(priv *rsa.PrivateKey) (*signingKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("derive refresh token key: %w", err)
 	}
-	return &signingKey{kid: kid, priv: priv, mac: mac}, nil
+	form, err := hkdf.Key(sha256.New, priv.D.Bytes(), nil, formKeyInfo, 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive login form key: %w", err)
+	}
+	return &signingKey{kid: kid, priv: priv, mac: mac, form: form}, nil
 }
 
 // keyID derives the key id from the public key, as Keycloak does (base64url of the SHA-256 of

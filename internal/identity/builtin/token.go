@@ -39,6 +39,8 @@ var (
 	errNotActive        = oauthError{"invalid_grant", "Token is not active"}
 	errBadRefresh       = oauthError{"invalid_grant", "Invalid refresh token"}
 	errRefreshClient    = oauthError{"invalid_grant", "Invalid refresh token. Token client and authorized client don't match"}
+	errSessionNotActive = oauthError{"invalid_grant", "Session not active"}
+	errCodeNotValid     = oauthError{"invalid_grant", "Code not valid"}
 )
 
 // tokenResponse is Keycloak's token endpoint answer, in its field order.
@@ -68,6 +70,7 @@ type idClaims struct {
 	Aud      string           `json:"aud,omitempty"`
 	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 	AtHash   string           `json:"at_hash,omitempty"`
+	Nonce    string           `json:"nonce,omitempty"`
 }
 
 // refreshClaims is a refresh token. Like Keycloak's it is an HS512 JWT with typ "Refresh" and
@@ -80,13 +83,22 @@ type refreshClaims struct {
 	SessionID       string           `json:"sid"`
 	Scope           string           `json:"scope"`
 	AuthTime        *jwt.NumericDate `json:"auth_time"`
+	Nonce           string           `json:"nonce,omitempty"`
+	// SSO marks the refresh tokens of a browser sign-in, whose session is kept in the
+	// database: refreshing them needs that session to be live, so logging out ends them.
+	SSO bool `json:"sso,omitempty"`
 }
 
-// session is one login, carried from the password grant through its refresh tokens.
+// session is one login, carried from the password grant or a browser sign-in through its
+// refresh tokens.
 type session struct {
 	id       string
 	authTime time.Time
 	scope    string
+	// nonce is the authorization request's, repeated in every ID token of the session.
+	nonce string
+	// stored says that the session is an SSO session in the database (browser sign-in).
+	stored bool
 }
 
 func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +136,12 @@ func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
 		i.passwordGrant(w, r, form)
 	case "refresh_token":
 		i.refreshGrant(w, r, form)
+	case "authorization_code":
+		if i.sessions == nil {
+			writeJSON(w, http.StatusBadRequest, errUnsupportedGrant)
+			return
+		}
+		i.codeGrant(w, r, form)
 	default:
 		writeJSON(w, http.StatusBadRequest, errUnsupportedGrant)
 	}
@@ -145,26 +163,66 @@ func (i *Issuer) clientOK(r *http.Request, form url.Values) bool {
 }
 
 func (i *Issuer) passwordGrant(w http.ResponseWriter, r *http.Request, form url.Values) {
-	ctx := r.Context()
 	username := strings.ToLower(form.Get("username"))
 	if username == "" {
 		writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_request", "Missing parameter: username"})
 		return
 	}
+	a, res := i.checkLogin(r, username, form.Get("password"))
+	switch res.outcome {
+	case loginBlocked:
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(res.retry.Seconds())), 10))
+		writeJSON(w, http.StatusTooManyRequests, errTooManyFailures)
+	case loginCancelled:
+		writeJSON(w, http.StatusServiceUnavailable, oauthError{"temporarily_unavailable", "request cancelled"})
+	case loginError:
+		i.serverError(w, res.what, res.err)
+	case loginBadCredentials:
+		writeJSON(w, http.StatusUnauthorized, errBadCredentials)
+	case loginDisabled:
+		writeJSON(w, http.StatusBadRequest, errAccountDisabled)
+	default:
+		now := i.now()
+		i.issue(w, a, session{id: uuid.NewString(), authTime: now, scope: grantedScope(form.Get("scope"))}, now)
+	}
+}
+
+// loginOutcome is how a password check ended.
+type loginOutcome int
+
+const (
+	loginOK loginOutcome = iota
+	loginBadCredentials
+	loginDisabled
+	loginBlocked
+	loginCancelled
+	loginError
+)
+
+type loginResult struct {
+	outcome loginOutcome
+	retry   time.Duration // loginBlocked: how long
+	what    string        // loginError: what failed, for the log
+	err     error
+}
+
+// checkLogin checks a username (lower-cased) and password for the password grant and the login
+// form alike: failed-login limits per username and client IP, argon2id in a bounded number of
+// slots, the same time for unknown users, invited users without a password and wrong
+// passwords, and disabled accounts refused only to those who know the password.
+func (i *Issuer) checkLogin(r *http.Request, username, password string) (*portal.Account, loginResult) {
+	ctx := r.Context()
 	ip := i.clientIP(r)
 	att, retry := i.guard.begin(username, ip, i.now())
 	if retry > 0 {
 		i.log.Debug("login refused: too many failed attempts", "client_ip", ip, "retry_after", retry.Round(time.Second).String())
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(retry.Seconds())), 10))
-		writeJSON(w, http.StatusTooManyRequests, errTooManyFailures)
-		return
+		return nil, loginResult{outcome: loginBlocked, retry: retry}
 	}
 
 	a, err := i.accounts.GetAccountByUsername(ctx, username)
 	if err != nil && !portal.IsKind(err, portal.NotFound) {
 		i.guard.cancel(att)
-		i.serverError(w, "login: read account", err)
-		return
+		return nil, loginResult{outcome: loginError, what: "login: read account", err: err}
 	}
 	// An unknown user and one who has not accepted their invitation (no password yet) are
 	// checked against the dummy hash, so that they fail like a wrong password, in as long.
@@ -174,31 +232,26 @@ func (i *Issuer) passwordGrant(w http.ResponseWriter, r *http.Request, form url.
 	} else if a.PasswordHash != "" {
 		hash = a.PasswordHash
 	}
-	ok, err := i.verifyPassword(ctx, hash, form.Get("password"))
+	ok, err := i.verifyPassword(ctx, hash, password)
 	if err != nil {
 		i.guard.cancel(att)
 		if ctx.Err() != nil {
-			writeJSON(w, http.StatusServiceUnavailable, oauthError{"temporarily_unavailable", "request cancelled"})
-			return
+			return nil, loginResult{outcome: loginCancelled}
 		}
-		i.serverError(w, "login: verify password of "+username, err)
-		return
+		return nil, loginResult{outcome: loginError, what: "login: verify password of " + username, err: err}
 	}
 	if a == nil || a.PasswordHash == "" || !ok {
 		i.loginFailed(a, att)
-		writeJSON(w, http.StatusUnauthorized, errBadCredentials)
-		return
+		return nil, loginResult{outcome: loginBadCredentials}
 	}
 	if !a.Enabled {
 		// Only someone who knows the password learns that the account is disabled.
 		i.guard.cancel(att)
 		i.log.Info("login refused: account disabled", "username", a.Username, "client_ip", ip)
-		writeJSON(w, http.StatusBadRequest, errAccountDisabled)
-		return
+		return nil, loginResult{outcome: loginDisabled}
 	}
 	i.guard.succeeded(att)
-	now := i.now()
-	i.issue(w, a, session{id: uuid.NewString(), authTime: now, scope: grantedScope(form.Get("scope"))}, now)
+	return a, loginResult{outcome: loginOK}
 }
 
 // loginFailed logs a wrong username or password. The username is logged only when it names an
@@ -255,17 +308,42 @@ func (i *Issuer) refreshGrant(w http.ResponseWriter, r *http.Request, form url.V
 		writeJSON(w, http.StatusBadRequest, errNotActive)
 		return
 	}
-	a, err := i.accounts.GetAccountBySubject(r.Context(), rc.Subject)
-	switch {
-	case portal.IsKind(err, portal.NotFound) || (err == nil && !a.Enabled):
-		i.log.Info("refresh refused: account gone or disabled", "sub", rc.Subject)
-		writeJSON(w, http.StatusBadRequest, errNotActive)
-		return
-	case err != nil:
-		i.serverError(w, "refresh: read account", err)
-		return
+	s := session{id: rc.SessionID, authTime: rc.AuthTime.Time, scope: rc.Scope, nonce: rc.Nonce, stored: rc.SSO}
+	var a *portal.Account
+	if s.stored {
+		// A browser session: it must still be live, which also keeps it from idling out.
+		if i.sessions == nil {
+			writeJSON(w, http.StatusBadRequest, errSessionNotActive)
+			return
+		}
+		var err error
+		if a, _, err = i.useSession(r.Context(), rc.SessionID, "", now); err != nil {
+			if !portal.IsKind(err, portal.NotFound) {
+				i.serverError(w, "refresh: read session", err)
+				return
+			}
+			i.log.Info("refresh refused: session ended", "sub", rc.Subject)
+			writeJSON(w, http.StatusBadRequest, errSessionNotActive)
+			return
+		}
+		if a.Subject != rc.Subject {
+			writeJSON(w, http.StatusBadRequest, errBadRefresh)
+			return
+		}
+	} else {
+		var err error
+		a, err = i.accounts.GetAccountBySubject(r.Context(), rc.Subject)
+		switch {
+		case portal.IsKind(err, portal.NotFound) || (err == nil && !a.Enabled):
+			i.log.Info("refresh refused: account gone or disabled", "sub", rc.Subject)
+			writeJSON(w, http.StatusBadRequest, errNotActive)
+			return
+		case err != nil:
+			i.serverError(w, "refresh: read account", err)
+			return
+		}
 	}
-	i.issue(w, a, session{id: rc.SessionID, authTime: rc.AuthTime.Time, scope: rc.Scope}, now)
+	i.issue(w, a, s, now)
 }
 
 // parseRefreshToken verifies a refresh token this issuer signed.
@@ -374,6 +452,8 @@ func (i *Issuer) mint(a *portal.Account, s session, now time.Time) (*tokenRespon
 		SessionID:       s.id,
 		Scope:           s.scope,
 		AuthTime:        jwt.NewNumericDate(s.authTime),
+		Nonce:           s.nonce,
+		SSO:             s.stored,
 	}, key)
 	if err != nil {
 		return nil, err
@@ -389,7 +469,7 @@ func (i *Issuer) mint(a *portal.Account, s session, now time.Time) (*tokenRespon
 		Scope:            s.scope,
 	}
 	if slices.Contains(strings.Fields(s.scope), "openid") {
-		id := idClaims{Claims: identity, Aud: i.clientID, AuthTime: jwt.NewNumericDate(s.authTime), AtHash: atHash(accessToken)}
+		id := idClaims{Claims: identity, Aud: i.clientID, AuthTime: jwt.NewNumericDate(s.authTime), AtHash: atHash(accessToken), Nonce: s.nonce}
 		id.Type = "ID"
 		id.RegisteredClaims = registered
 		id.ID = uuid.NewString()

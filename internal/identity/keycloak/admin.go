@@ -47,6 +47,10 @@ const (
 type AdminConfig struct {
 	// IssuerURL is the realm's URL, e.g. https://kc.example.com/realms/acme.
 	IssuerURL string
+	// InternalURL, when set, is Keycloak's base URL as the portal reaches it (for example
+	// http://keycloak:8080 inside a cluster); the admin API and the service account's login
+	// go there instead of to IssuerURL's host. Empty: IssuerURL's host.
+	InternalURL string
 	// ClientID is the portal's client (e.g. customer-portal): its client roles are the portal
 	// roles cp-admin, cp-support, cp-partner and cp-customer, and the mailed links lead back
 	// through it.
@@ -107,7 +111,7 @@ var _ portal.Identity = (*Admin)(nil)
 // NewAdmin checks cfg and returns the adapter. It does not contact Keycloak: the first call
 // that needs it logs in.
 func NewAdmin(cfg AdminConfig) (*Admin, error) {
-	base, realm, err := ParseIssuer(cfg.IssuerURL)
+	base, realm, err := backchannel(cfg.IssuerURL, cfg.InternalURL)
 	if err != nil {
 		return nil, err
 	}

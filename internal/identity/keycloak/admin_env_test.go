@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,13 +21,18 @@ import (
 	"github.com/customer-portal/portal/internal/portal"
 )
 
-// The realm of keycloaktest/testdata/realm-export.json.
+// realmFile is the realm the project ships, imported by every test of this package: the
+// adapter must work with exactly the clients and service-account roles it defines.
+const realmFile = "../../../deploy/keycloak/realm-portal.json"
+
+// The realm of realmFile.
 const (
-	realm        = "acme"
-	portalClient = "customer-portal"     // public, with the cp-* roles
-	adminClient  = "portal-admin"        // confidential; its service account manages users
-	adminSecret  = "portal-admin-secret" // must never appear in an error or a log line
-	adminUser    = "admin"               // the imported cp-admin user
+	realm        = "portal"
+	portalClient = "customer-portal"       // public, with the cp-* roles
+	adminClient  = "customer-portal-admin" // confidential; its service account manages users
+	adminSecret  = "portal-admin-secret"   // set at import; must never appear in an error or a log line
+	adminUser    = "admin"                 // the cp-admin user each test adds after the import
+	adminPass    = "admin-password-1"
 	publicURL    = "https://portal.example.com"
 )
 
@@ -44,11 +48,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	export, err := os.ReadFile("keycloaktest/testdata/realm-export.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := keycloaktest.NewFromRealm(t, export)
+	kc := keycloaktest.NewFromRealmFile(t, realmFile, map[string]string{"CUSTOMER_PORTAL_ADMIN_CLIENT_SECRET": adminSecret})
+	// The shipped realm allows http://localhost:8080 only; an installation adds its own URL.
+	kc.UpdateClient(portalClient, func(c *keycloaktest.Client) { c.RedirectURIs = append(c.RedirectURIs, publicURL+"/*") })
+	kc.AddUser(keycloaktest.User{Username: adminUser, Email: "admin@acme.example", Password: adminPass,
+		FirstName: "Ada", LastName: "Lovelace", EmailVerified: true, CreatedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		ClientRoles: map[string][]string{portalClient: {"cp-admin"}}})
 	return &env{
 		kc:    kc,
 		gc:    gocloak.NewClient(kc.URL()),
@@ -282,12 +287,12 @@ func (tr *transport) all() []request {
 
 // Paths of the requests the tests count.
 const (
-	pathToken      = "/realms/acme/protocol/openid-connect/token"
-	pathAdmin      = "/admin/realms/acme/.*"
-	pathClients    = "/admin/realms/acme/clients"
-	pathClientRole = "/admin/realms/acme/clients/[^/]+/roles/[^/]+"
-	pathUser       = "/admin/realms/acme/users/[^/]+"
-	pathMappings   = "/admin/realms/acme/users/[^/]+/role-mappings/clients/[^/]+"
+	pathToken      = "/realms/portal/protocol/openid-connect/token"
+	pathAdmin      = "/admin/realms/portal/.*"
+	pathClients    = "/admin/realms/portal/clients"
+	pathClientRole = "/admin/realms/portal/clients/[^/]+/roles/[^/]+"
+	pathUser       = "/admin/realms/portal/users/[^/]+"
+	pathMappings   = "/admin/realms/portal/users/[^/]+/role-mappings/clients/[^/]+"
 )
 
 // logins counts the adapter's token requests.

@@ -195,7 +195,7 @@ func TestTokenRefused(t *testing.T) {
 		{
 			name:       "every token refused",
 			refuse:     func(kc *keycloaktest.Server) { kc.SetUnavailable(http.StatusUnauthorized) },
-			wantErr:    "does not accept the access tokens it issues to portal-admin",
+			wantErr:    "does not accept the access tokens it issues to customer-portal-admin",
 			wantLogins: 2,
 			wantGets:   2,
 		},
@@ -416,7 +416,7 @@ func TestErrors(t *testing.T) {
 			setup: weakAdmin("manage-users", "view-users", "query-users", "query-clients"),
 			run:   getAdmin, kind: portal.Unavailable,
 			msg: func(*env) string {
-				return "Keycloak realm acme has no client customer-portal that the service account of weak-admin can see"
+				return "Keycloak realm portal has no client customer-portal that the service account of weak-admin can see"
 			},
 		},
 		{
@@ -437,7 +437,7 @@ func TestErrors(t *testing.T) {
 				return "the Keycloak client bare has no role cp-partner; create its client roles cp-admin, cp-support, cp-partner and cp-customer"
 			},
 			check: func(t *testing.T, e *env) {
-				if e.userID(t, "roleless") != "" || e.rt.count(http.MethodPost, "/admin/realms/acme/users") != 0 {
+				if e.userID(t, "roleless") != "" || e.rt.count(http.MethodPost, "/admin/realms/portal/users") != 0 {
 					t.Errorf("the user was created although its role does not exist")
 				}
 			},
@@ -484,6 +484,8 @@ func TestErrors(t *testing.T) {
 		{
 			name: "disabled portal client",
 			setup: func(t *testing.T, e *env, c *keycloak.AdminConfig) {
+				e.kc.AddClient(keycloaktest.Client{ClientID: "legacy-app", Public: true, Disabled: true,
+					RedirectURIs: []string{"https://legacy.example.com/*"}})
 				c.ClientID = "legacy-app"
 				c.PublicURL = "https://legacy.example.com"
 			},
@@ -671,7 +673,7 @@ func TestCreateUserRepresentation(t *testing.T) {
 	}
 }
 
-// TestGetUser: the imported user as the portal sees it, and the portal roles of a user with
+// TestGetUser: the admin user newEnv adds as the portal sees it, and the portal roles of a user with
 // several roles, in portal.Roles order without roles of other clients or unknown ones.
 func TestGetUser(t *testing.T) {
 	t.Parallel()

@@ -57,10 +57,53 @@ func ParseIssuer(issuerURL string) (baseURL, realm string, err error) {
 	return base.String(), realm, nil
 }
 
+// backchannel returns the base URL gocloak is given and the realm. The realm always comes from
+// the issuer; the base is internalURL when set, because behind a container network or in a
+// cluster the portal reaches Keycloak at an address (http://keycloak:8080) other than the one
+// browsers use and tokens carry as iss, which Keycloak keeps stable through its hostname option.
+func backchannel(issuerURL, internalURL string) (base, realm string, err error) {
+	base, realm, err = ParseIssuer(issuerURL)
+	if err != nil || internalURL == "" {
+		return base, realm, err
+	}
+	u, err := url.Parse(internalURL)
+	switch {
+	case err != nil:
+		return "", "", fmt.Errorf("keycloak internal URL %q: %w", internalURL, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", "", fmt.Errorf("keycloak internal URL %q: scheme must be http or https", internalURL)
+	case u.Host == "":
+		return "", "", fmt.Errorf("keycloak internal URL %q: host is missing", internalURL)
+	case u.User != nil:
+		return "", "", fmt.Errorf("keycloak internal URL %q: must not contain credentials", internalURL)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", "", fmt.Errorf("keycloak internal URL %q: must not have a query or fragment", internalURL)
+	case strings.Contains(u.Path, "/realms/"):
+		// A realm URL here would double the realm in every call gocloak makes.
+		return "", "", fmt.Errorf(`keycloak internal URL %q: give Keycloak's base URL (such as http://keycloak:8080), not a realm URL`, internalURL)
+	}
+	return strings.TrimRight(u.String(), "/"), realm, nil
+}
+
+// KeySourceOption adjusts what NewKeySource builds.
+type KeySourceOption func(*keySourceOptions)
+
+type keySourceOptions struct {
+	internalURL string
+}
+
+// InternalURL makes the KeySource fetch the realm's keys from Keycloak at baseURL (for example
+// http://keycloak:8080, Keycloak's in-cluster service) instead of the issuer's host. Tokens must
+// still carry the issuer URL given to NewKeySource. Empty keeps the issuer's host.
+func InternalURL(baseURL string) KeySourceOption {
+	return func(o *keySourceOptions) { o.internalURL = baseURL }
+}
+
 // KeySource fetches a realm's signing keys from Keycloak's certs endpoint with gocloak. The
 // auth.Verifier caches them; this type keeps no cache of its own.
 type KeySource struct {
 	issuer string
+	via    string // the base URL asked, when it is not the issuer's
 	realm  string
 	client *gocloak.GoCloak
 }
@@ -70,8 +113,12 @@ var _ auth.KeySource = (*KeySource)(nil)
 // NewKeySource returns a KeySource for the realm at issuerURL. httpClient supplies the transport
 // (e.g. a private CA) and the timeout of each call; nil, or a client without a timeout, gets a
 // 10s timeout.
-func NewKeySource(issuerURL string, httpClient *http.Client) (*KeySource, error) {
-	base, realm, err := ParseIssuer(issuerURL)
+func NewKeySource(issuerURL string, httpClient *http.Client, opts ...KeySourceOption) (*KeySource, error) {
+	var o keySourceOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	base, realm, err := backchannel(issuerURL, o.internalURL)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +135,11 @@ func NewKeySource(issuerURL string, httpClient *http.Client) (*KeySource, error)
 		}
 	}
 	client.RestyClient().SetTimeout(timeout)
-	return &KeySource{issuer: issuerURL, realm: realm, client: client}, nil
+	ks := &KeySource{issuer: issuerURL, realm: realm, client: client}
+	if o.internalURL != "" {
+		ks.via = base
+	}
+	return ks, nil
 }
 
 // FetchKeys returns the realm's RSA and EC signing keys by kid, skipping use=enc keys. Any
@@ -117,9 +168,13 @@ func (s *KeySource) FetchKeys(ctx context.Context) (map[string]crypto.PublicKey,
 }
 
 func (s *KeySource) unavailable(what string, cause error) *portal.Error {
+	name := s.issuer
+	if s.via != "" {
+		name += " (reached at " + s.via + ")"
+	}
 	return &portal.Error{
 		Kind:    portal.Unavailable,
-		Message: fmt.Sprintf("identity provider %s %s", s.issuer, what),
+		Message: fmt.Sprintf("identity provider %s %s", name, what),
 		Cause:   cause,
 	}
 }

@@ -76,6 +76,9 @@ type Config struct {
 	// doubles with each retry, with jitter.
 	Backoff time.Duration
 	Breaker BreakerSettings
+	// OnBreakerChange hears the circuit breaker's state ("closed", "half-open" or "open"): once
+	// when the client is built, then at every change; for a metrics gauge. It must not block.
+	OnBreakerChange func(state string)
 	// OrganizationsField and RequestTypeField are the custom field ids of JSM's
 	// "Organizations" and "Customer Request Type" fields (defaults customfield_10002 and
 	// customfield_10010).
@@ -169,7 +172,14 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.breaker = newBreaker(cfg.Breaker, func(from, to string) {
 		c.log.Warn("jira circuit breaker changed state", "from", from, "to", to)
+		if cfg.OnBreakerChange != nil {
+			cfg.OnBreakerChange(to)
+		}
 	})
+	if cfg.OnBreakerChange != nil {
+		// A new client (new settings) starts closed, whatever its predecessor's breaker said.
+		cfg.OnBreakerChange(c.breaker.State().String())
+	}
 	hc.Transport = &breakerTransport{b: c.breaker, next: &retryTransport{
 		next: next, maxRetries: cfg.MaxRetries, base: cfg.Backoff, maxBackoff: 5 * time.Second,
 		onRetry: func(method, path string, attempt int, wait time.Duration, reason string) {

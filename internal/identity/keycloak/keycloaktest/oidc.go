@@ -62,8 +62,10 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request, _ param
 		"userinfo_endpoint":                             oidc + "/userinfo",
 		"end_session_endpoint":                          oidc + "/logout",
 		"jwks_uri":                                      oidc + "/certs",
-		"grant_types_supported":                         []string{"password", "client_credentials", "refresh_token"},
-		"response_types_supported":                      []string{"code", "none", "id_token", "token", "id_token token", "code id_token", "code token", "code id_token token"},
+		"grant_types_supported":                         []string{"authorization_code", "password", "client_credentials", "refresh_token"},
+		"response_types_supported":                      []string{"code"},
+		"response_modes_supported":                      []string{"query", "fragment"},
+		"code_challenge_methods_supported":              []string{"plain", "S256"},
 		"subject_types_supported":                       []string{"public", "pairwise"},
 		"id_token_signing_alg_values_supported":         []string{"RS256"},
 		"userinfo_signing_alg_values_supported":         []string{"RS256"},
@@ -75,7 +77,8 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request, _ param
 	})
 }
 
-func (s *Server) handleCerts(w http.ResponseWriter, _ *http.Request, _ params) {
+func (s *Server) handleCerts(w http.ResponseWriter, r *http.Request, _ params) {
+	s.allowOrigin(w, r, []string{"*"}) // the keys are public: Keycloak lets every origin read them
 	writeJSON(w, http.StatusOK, s.jwks())
 }
 
@@ -105,7 +108,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, _ params) {
 	case "":
 		oauthError(w, http.StatusBadRequest, "invalid_request", "Missing form parameter: grant_type")
 		return
-	case "password", "client_credentials", "refresh_token":
+	case "password", "client_credentials", "refresh_token", "authorization_code":
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant_type")
 		return
@@ -114,6 +117,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, _ params) {
 	if !ok {
 		return
 	}
+	// From here on the browser may read the answer, errors included, if the client allows its
+	// origin (Keycloak's TokenEndpoint adds CORS once the client is known).
+	s.allowOrigin(w, r, webOrigins(client))
 	for _, values := range form {
 		if len(values) > 1 {
 			oauthError(w, http.StatusBadRequest, "invalid_request", "duplicated parameter")
@@ -127,6 +133,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, _ params) {
 		s.clientCredentialsGrant(w, r, client)
 	case "refresh_token":
 		s.refreshTokenGrant(w, r, client)
+	case "authorization_code":
+		s.authorizationCodeGrant(w, r, client)
 	}
 }
 
@@ -174,6 +182,10 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request) (*Cl
 
 // passwordGrant is the resource owner password credentials grant (direct access grant).
 func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, client *Client) {
+	if client.DirectAccessGrantsDisabled {
+		oauthError(w, http.StatusBadRequest, "unauthorized_client", "Client not allowed for direct access grants")
+		return
+	}
 	username := strings.ToLower(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
 	if username == "" {
@@ -332,7 +344,7 @@ func (s *Server) issue(w http.ResponseWriter, access wireClaims, sess *session, 
 			return
 		}
 		if slices.Contains(strings.Fields(access.Scope), "openid") {
-			if resp.IDToken, err = s.signClaims(idClaims(access, resp.AccessToken, sess.started), false); err != nil {
+			if resp.IDToken, err = s.signClaims(idClaims(access, resp.AccessToken, sess.started, sess.nonce), false); err != nil {
 				writeError(w, http.StatusInternalServerError, errorBody{Error: "unknown_error"})
 				return
 			}
@@ -442,6 +454,15 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, _ params
 		challenge(http.StatusUnauthorized, "invalid_token", "Token verification failed")
 		return
 	}
+	var origins []string
+	if list, ok := claims["allowed-origins"].([]any); ok {
+		for _, o := range list {
+			if o, ok := o.(string); ok {
+				origins = append(origins, o)
+			}
+		}
+	}
+	s.allowOrigin(w, r, origins)
 	if scope, _ := claims["scope"].(string); !slices.Contains(strings.Fields(scope), "openid") {
 		challenge(http.StatusForbidden, "insufficient_scope", "Missing openid scope")
 		return

@@ -5,8 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -171,6 +174,8 @@ type realmExport struct {
 		PublicClient           bool              `json:"publicClient"`
 		BearerOnly             bool              `json:"bearerOnly"`
 		ServiceAccountsEnabled bool              `json:"serviceAccountsEnabled"`
+		StandardFlowEnabled    *bool             `json:"standardFlowEnabled"`
+		DirectAccessGrants     *bool             `json:"directAccessGrantsEnabled"`
 		RedirectURIs           []string          `json:"redirectUris"`
 		WebOrigins             []string          `json:"webOrigins"`
 		Attributes             map[string]string `json:"attributes"`
@@ -235,22 +240,85 @@ func NewFromRealm(tb testing.TB, realmExportJSON []byte) *Server {
 // a password and tb logs so.
 func (s *Server) ImportRealm(tb testing.TB, realmExportJSON []byte) {
 	tb.Helper()
-	var exp realmExport
-	if err := json.Unmarshal(realmExportJSON, &exp); err != nil {
-		tb.Fatalf("keycloaktest: ImportRealm: %v", err)
-	}
-	if exp.Realm != s.realm {
-		tb.Fatalf("keycloaktest: ImportRealm: export of realm %q into realm %q", exp.Realm, s.realm)
-	}
-	s.mu.Lock()
-	notes, err := s.importLocked(&exp)
-	s.mu.Unlock()
+	notes, err := s.Import(realmExportJSON)
 	if err != nil {
 		tb.Fatalf("keycloaktest: ImportRealm: %v", err)
 	}
 	for _, n := range notes {
 		tb.Logf("keycloaktest: ImportRealm: %s", n)
 	}
+}
+
+// Import is ImportRealm for callers without a test (keycloaktestd): it returns what Keycloak
+// would refuse as an error, and notes on what it could not import.
+func (s *Server) Import(realmExportJSON []byte) (notes []string, err error) {
+	var exp realmExport
+	if err := json.Unmarshal(realmExportJSON, &exp); err != nil {
+		return nil, err
+	}
+	if exp.Realm != s.realm {
+		return nil, fmt.Errorf("export of realm %q into realm %q", exp.Realm, s.realm)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.importLocked(&exp)
+}
+
+// ReadRealmFile reads a realm export from path and resolves its placeholders with
+// ExpandPlaceholders and env.
+func ReadRealmFile(path string, env map[string]string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out, err := ExpandPlaceholders(b, env)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, nil
+}
+
+// NewFromRealmFile starts a server (as New does) with the realm export at path, its
+// placeholders resolved from env (see ExpandPlaceholders): the way Keycloak imports a file at
+// start (kc.sh start --import-realm) with those environment variables set.
+func NewFromRealmFile(tb testing.TB, path string, env map[string]string) *Server {
+	tb.Helper()
+	b, err := ReadRealmFile(path, env)
+	if err != nil {
+		tb.Fatalf("keycloaktest: %v", err)
+	}
+	return NewFromRealm(tb, b)
+}
+
+// placeholder is Keycloak's import-time placeholder: ${NAME} or ${NAME:default}.
+var placeholder = regexp.MustCompile(`\$\{([^{}:]+)(?::([^{}]*))?\}`)
+
+// ExpandPlaceholders resolves the ${NAME} and ${NAME:default} placeholders of a realm export, as
+// Keycloak resolves them from its environment when it imports a realm file at start: NAME's
+// value in env, else the default. A placeholder without a value or a default is an error here
+// (Keycloak would import it verbatim, e.g. a client secret that is literally "${NAME}"), so a
+// test cannot silently run with a value nobody set. Values are inserted JSON-escaped, since
+// placeholders sit inside JSON strings.
+func ExpandPlaceholders(export []byte, env map[string]string) ([]byte, error) {
+	var missing []string
+	out := placeholder.ReplaceAllFunc(export, func(m []byte) []byte {
+		sub := placeholder.FindSubmatchIndex(m)
+		name := string(m[sub[2]:sub[3]])
+		value, ok := env[name]
+		if !ok {
+			if sub[4] < 0 {
+				missing = appendNew(missing, name)
+				return m
+			}
+			value = string(m[sub[4]:sub[5]])
+		}
+		quoted, _ := json.Marshal(value)
+		return quoted[1 : len(quoted)-1]
+	})
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("no value for the placeholders %s", strings.Join(missing, ", "))
+	}
+	return out, nil
 }
 
 // importLocked applies exp and returns notes on what it could not import; s.mu must be held.
@@ -274,6 +342,10 @@ func (s *Server) importLocked(exp *realmExport) (notes []string, err error) {
 			RedirectURIs:   c.RedirectURIs,
 			Attributes:     c.Attributes,
 			bearerOnly:     c.BearerOnly,
+			// An export that omits them leaves both flows on, so that short fixtures can log in;
+			// the shipped realm states both for each client.
+			StandardFlowDisabled:       c.StandardFlowEnabled != nil && !*c.StandardFlowEnabled,
+			DirectAccessGrantsDisabled: c.DirectAccessGrants != nil && !*c.DirectAccessGrants,
 		}
 		switch {
 		case client.ClientID == "":

@@ -3,9 +3,13 @@
 // gocloak (and the portal through it) cannot tell it from the real thing.
 //
 // It serves the realm's OpenID Connect endpoints: discovery, certs (a use=sig RS256 key with
-// x5c and x5t, and a use=enc RSA-OAEP key), token (password, client_credentials and
-// refresh_token grants), userinfo and introspection, plus the realm document gocloak's
-// GetIssuer reads. It also serves the part of the realm-admin REST API a user-managing
+// x5c and x5t, and a use=enc RSA-OAEP key), token (authorization_code, password,
+// client_credentials and refresh_token grants), userinfo and introspection, plus the realm
+// document gocloak's GetIssuer reads. For browsers (keycloak-js) it serves the authorization
+// endpoint with a login page that has the element ids of Keycloak's theme, SSO session cookies,
+// prompt=none, PKCE, RP-initiated logout and CORS by the clients' web origins (browser.go).
+// NewFromRealmFile imports a realm export as Keycloak does at start, placeholders included;
+// keycloaktestd serves it as a process for browser tests. It also serves the part of the realm-admin REST API a user-managing
 // application needs (users, their client-role mappings, clients and client roles, password
 // resets and execute-actions emails), with Keycloak 26's permission checks, error bodies and
 // search rules. Every realm has Keycloak's built-in clients, realm-management among them with
@@ -21,8 +25,10 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,8 +64,16 @@ type Client struct {
 	// ServiceAccountClientRoles) creates it too, so tests need list only roles with a
 	// description or roles nobody holds yet.
 	Roles []Role
-	// Attributes are the client's attributes, e.g. "pkce.code.challenge.method": "S256".
+	// Attributes are the client's attributes, e.g. "pkce.code.challenge.method": "S256" (the
+	// authorization endpoint then requires an S256 code challenge) or
+	// "post.logout.redirect.uris": "+" (the logout endpoint's valid redirects; "+" means the
+	// RedirectURIs, "##"-separated otherwise).
 	Attributes map[string]string
+	// StandardFlowDisabled refuses the authorization code flow (Keycloak's "Standard flow" off);
+	// DirectAccessGrantsDisabled refuses the password grant ("Direct access grants" off). The
+	// zero value allows both, as most tests want.
+	StandardFlowDisabled       bool
+	DirectAccessGrantsDisabled bool
 
 	// bearerOnly marks the built-in clients that never get tokens (realm-management, broker).
 	bearerOnly bool
@@ -95,6 +109,8 @@ type User struct {
 	// client's manage-account, manage-account-links and view-profile.
 	RealmRoles  []string
 	ClientRoles map[string][]string
+	// CreatedAt is the user's creation time (createdTimestamp); zero means now.
+	CreatedAt time.Time
 
 	// serviceAccountOf is the client id whose service account this user is, or "".
 	serviceAccountOf string
@@ -108,15 +124,20 @@ type session struct {
 	userID   string
 	clientID string
 	started  time.Time
+	// nonce is the nonce of the authorization request that last issued tokens in this session:
+	// its ID tokens carry it, refreshed ones too, as Keycloak keeps it in the client session.
+	nonce string
+	// cookie is the browser's KEYCLOAK_IDENTITY value; empty for sessions of the password grant.
+	cookie string
 }
 
 // Server is a Keycloak server with one realm. Its methods are safe for concurrent use.
 type Server struct {
 	realm    string
-	srv      *httptest.Server
-	now      func() time.Time
-	routes   []route               // fixed once New returns
-	contract *contracttest.Checker // validates /admin responses; nil when the spec is unavailable
+	baseURL  string
+	clock    atomic.Pointer[func() time.Time] // see SetClock; nil means time.Now
+	routes   []route                          // fixed once New returns
+	contract *contracttest.Checker            // validates /admin responses; nil when the spec is unavailable
 
 	mu       sync.Mutex
 	clients  map[string]*Client  // by client id
@@ -126,6 +147,7 @@ type Server struct {
 	keys     []*signingKey       // the last one signs; the others are passive and still served
 	enc      *encryptionKey      // served with use=enc, as Keycloak does; never used
 	hmac     *hmacKey            // signs refresh tokens (HS512), as Keycloak does
+	browser  browserState        // the authorization code flow's pending logins and codes
 
 	emails              []Email       // sent by execute-actions-email
 	failEmails          bool          // SMTP is down
@@ -154,12 +176,42 @@ const (
 // is skipped and tb logs why.
 func New(tb testing.TB, realm string) *Server {
 	tb.Helper()
+	s, err := newServer(realm)
+	if err != nil {
+		tb.Fatalf("keycloaktest: %v", err)
+	}
+	// The contract reports when the test ends, after the server has closed (see NewChecker).
+	if spec, err := loadAdminSpec(); err != nil {
+		tb.Logf("keycloaktest: admin responses are not checked against Keycloak's OpenAPI document: %v", err)
+	} else {
+		s.contract = newContract(tb, spec)
+	}
+	srv := httptest.NewServer(s)
+	s.baseURL = srv.URL
+	tb.Cleanup(srv.Close)
+	return s
+}
+
+// NewStandalone returns a server for realm that no test owns, for programs such as
+// keycloaktestd that serve it themselves (it is an http.Handler). baseURL is where clients reach
+// it (scheme, host and port, no trailing slash): its issuer is baseURL+"/realms/"+realm. Its
+// admin responses are not checked against Keycloak's OpenAPI document, which needs a test to
+// report to.
+func NewStandalone(realm, baseURL string) (*Server, error) {
+	s, err := newServer(realm)
+	if err != nil {
+		return nil, err
+	}
+	s.baseURL = strings.TrimSuffix(baseURL, "/")
+	return s, nil
+}
+
+func newServer(realm string) (*Server, error) {
 	if realm == "" || strings.Contains(realm, "/") {
-		tb.Fatalf("keycloaktest: invalid realm name %q", realm)
+		return nil, fmt.Errorf("invalid realm name %q", realm)
 	}
 	s := &Server{
 		realm:    realm,
-		now:      time.Now,
 		clients:  map[string]*Client{},
 		roles:    map[string][]*role{},
 		users:    map[string]*User{},
@@ -167,28 +219,38 @@ func New(tb testing.TB, realm string) *Server {
 		keys:     []*signingKey{newSigningKey(realm)},
 		enc:      sharedEncryptionKey(),
 		hmac:     newHMACKey(),
+		browser:  newBrowserState(),
 	}
-	s.routes = slices.Concat(s.oidcRoutes(), s.adminRoutes())
+	s.routes = slices.Concat(s.oidcRoutes(), s.browserRoutes(), s.adminRoutes())
 	s.addBuiltinClients()
-	// The contract reports when the test ends, after the server has closed (see NewChecker).
-	if spec, err := loadAdminSpec(); err != nil {
-		tb.Logf("keycloaktest: admin responses are not checked against Keycloak's OpenAPI document: %v", err)
-	} else {
-		s.contract = newContract(tb, spec)
+	return s, nil
+}
+
+// SetClock replaces the server's clock (nil: time.Now), e.g. to let codes and tokens expire.
+func (s *Server) SetClock(now func() time.Time) {
+	if now == nil {
+		s.clock.Store(nil)
+		return
 	}
-	s.srv = httptest.NewServer(s)
-	tb.Cleanup(s.srv.Close)
-	return s
+	s.clock.Store(&now)
+}
+
+// now is the server's time.
+func (s *Server) now() time.Time {
+	if f := s.clock.Load(); f != nil {
+		return (*f)()
+	}
+	return time.Now()
 }
 
 // URL is the server's base URL, what gocloak.NewClient takes (no realm, no trailing slash).
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.baseURL }
 
 // Realm is the realm's name.
 func (s *Server) Realm() string { return s.realm }
 
 // IssuerURL is the realm's issuer, the iss of its tokens: URL()+"/realms/"+realm.
-func (s *Server) IssuerURL() string { return s.srv.URL + "/realms/" + s.realm }
+func (s *Server) IssuerURL() string { return s.baseURL + "/realms/" + s.realm }
 
 // AddClient registers an OIDC client and returns its internal id (the {client-uuid} of admin
 // URLs). It panics on a client the real server would refuse to create, since that is a mistake
@@ -210,6 +272,34 @@ func (s *Server) AddClient(c Client) (id string) {
 		panic("keycloaktest: AddClient: " + err.Error())
 	}
 	return s.clients[c.ClientID].ID
+}
+
+// UpdateClient changes the client clientID, as an administrator editing it in the admin console
+// does: edit gets a copy to change (its secret, redirect URIs, web origins, attributes, flows,
+// Disabled). Its ClientID, ID, Public, ServiceAccount and roles stay as they are. It panics on an
+// unknown client or on a confidential client left without a secret, since that is a mistake in
+// the test.
+func (s *Server) UpdateClient(clientID string, edit func(*Client)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.clients[clientID]
+	if cur == nil {
+		panic("keycloaktest: UpdateClient: no client " + strconv.Quote(clientID))
+	}
+	c := *cur
+	c.RedirectURIs = slices.Clone(cur.RedirectURIs)
+	c.WebOrigins = slices.Clone(cur.WebOrigins)
+	c.Attributes = cloneMap(cur.Attributes)
+	edit(&c)
+	c.ClientID, c.ID, c.Public, c.ServiceAccount, c.bearerOnly = cur.ClientID, cur.ID, cur.Public, cur.ServiceAccount, cur.bearerOnly
+	c.Roles, c.ServiceAccountRealmRoles, c.ServiceAccountClientRoles = cur.Roles, cur.ServiceAccountRealmRoles, cur.ServiceAccountClientRoles
+	switch {
+	case c.Public:
+		c.Secret = ""
+	case c.Secret == "" && !c.bearerOnly:
+		panic("keycloaktest: UpdateClient: a confidential client needs a Secret")
+	}
+	*cur = c
 }
 
 // addClientLocked registers c, its roles and its service-account user; s.mu must be held.
@@ -285,7 +375,11 @@ func (s *Server) addUserLocked(u User) (string, error) {
 	u.RequiredActions = slices.Clone(u.RequiredActions)
 	u.Attributes = cloneRoles(u.Attributes)
 	u.serviceAccountOf = ""
-	if u.created == 0 {
+	switch {
+	case u.created != 0:
+	case !u.CreatedAt.IsZero():
+		u.created = u.CreatedAt.UnixMilli()
+	default:
 		u.created = s.now().UnixMilli()
 	}
 	switch {

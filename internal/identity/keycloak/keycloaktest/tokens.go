@@ -24,6 +24,7 @@ type wireClaims struct {
 	Audience      any    `json:"aud,omitempty"`
 	AuthTime      int64  `json:"auth_time,omitempty"` // ID tokens
 	AtHash        string `json:"at_hash,omitempty"`   // ID tokens
+	Nonce         string `json:"nonce,omitempty"`     // ID tokens of the code flow
 	ClientHost    string `json:"clientHost,omitempty"`
 	ClientAddress string `json:"clientAddress,omitempty"`
 }
@@ -71,7 +72,7 @@ func (s *Server) accessClaims(g grant, now time.Time) wireClaims {
 		Type:              "Bearer",
 		AuthorizedParty:   g.client.ClientID,
 		ACR:               "1",
-		AllowedOrigins:    slices.Clone(g.client.WebOrigins),
+		AllowedOrigins:    webOrigins(g.client),
 		RealmAccess:       &auth.Access{Roles: realmRoles},
 		ResourceAccess:    resource,
 		Scope:             g.scope,
@@ -94,8 +95,9 @@ func (s *Server) accessClaims(g grant, now time.Time) wireClaims {
 	return c
 }
 
-// idClaims lays out the ID token that goes with access token accessToken.
-func idClaims(access wireClaims, accessToken string, authTime time.Time) wireClaims {
+// idClaims lays out the ID token that goes with access token accessToken, with the nonce of the
+// authorization request ("" for the password grant).
+func idClaims(access wireClaims, accessToken string, authTime time.Time, nonce string) wireClaims {
 	sum := sha256.Sum256([]byte(accessToken))
 	c := access
 	c.Audience = nil
@@ -104,6 +106,7 @@ func idClaims(access wireClaims, accessToken string, authTime time.Time) wireCla
 	c.Type = "ID"
 	c.AuthTime = authTime.Unix()
 	c.AtHash = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+	c.Nonce = nonce
 	c.AllowedOrigins, c.RealmAccess, c.ResourceAccess, c.Scope = nil, nil, nil, ""
 	return c
 }

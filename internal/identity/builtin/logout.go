@@ -1,0 +1,193 @@
+package builtin
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/customer-portal/portal/internal/portal"
+)
+
+// codeGrant redeems an authorization code (RFC 6749 §4.1.3 with RFC 7636 S256).
+func (i *Issuer) codeGrant(w http.ResponseWriter, r *http.Request, form url.Values) {
+	code := form.Get("code")
+	if code == "" {
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "Missing parameter: code"})
+		return
+	}
+	ctx := r.Context()
+	now := i.now()
+	sid, raw, err := i.sessions.TakeAuthorizationCode(ctx, hashSecret(code), now)
+	switch {
+	case portal.IsKind(err, portal.Conflict):
+		// Someone holds a copy of a code that was redeemed already: whoever redeemed it first
+		// may be the thief, so the session ends and its refresh tokens with it.
+		i.log.Warn("authorization code replayed; session ended", "sid", sid, "client_ip", i.clientIP(r))
+		if err := i.sessions.DeleteSSOSession(ctx, sid); err != nil {
+			i.serverError(w, "code: end session of replayed code", err)
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, errCodeNotValid)
+		return
+	case portal.IsKind(err, portal.NotFound):
+		writeJSON(w, http.StatusBadRequest, errCodeNotValid)
+		return
+	case err != nil:
+		i.serverError(w, "code: redeem", err)
+		return
+	}
+	var req codeRequest
+	if err := json.Unmarshal([]byte(raw), &req); err != nil {
+		i.serverError(w, "code: decode request", err)
+		return
+	}
+	verifier := form.Get("code_verifier")
+	switch {
+	case req.ClientID != i.clientID:
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", "Auth error"})
+		return
+	case form.Get("redirect_uri") != req.RedirectURI:
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", "Incorrect redirect_uri"})
+		return
+	case verifier == "":
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", "PKCE code verifier not specified"})
+		return
+	case !pkceValue.MatchString(verifier):
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", "PKCE verification failed: Invalid code verifier"})
+		return
+	case s256(verifier) != req.Challenge:
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", "PKCE verification failed: Invalid code verifier"})
+		return
+	}
+	a, authTime, err := i.useSession(ctx, sid, "", now)
+	switch {
+	case portal.IsKind(err, portal.NotFound):
+		writeJSON(w, http.StatusBadRequest, errSessionNotActive)
+		return
+	case err != nil:
+		i.serverError(w, "code: read session", err)
+		return
+	case a.Subject != req.Subject:
+		writeJSON(w, http.StatusBadRequest, errCodeNotValid)
+		return
+	}
+	i.issue(w, a, session{id: sid, authTime: authTime, scope: req.Scope, nonce: req.Nonce, stored: true}, now)
+}
+
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// logout is the end-session endpoint with Keycloak 18+ semantics: it ends the browser's SSO
+// session (and the one an ID token hint names), clears the cookie, and then redirects to
+// post_logout_redirect_uri, which needs client_id or id_token_hint and must match a registered
+// pattern, or shows that the user is signed out.
+func (i *Issuer) logout(w http.ResponseWriter, r *http.Request) {
+	noStore(w)
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		i.errorPage(w, http.StatusMethodNotAllowed, "This address only answers sign-out requests.")
+		return
+	}
+	if i.sessions == nil {
+		i.errorPage(w, http.StatusNotFound, "Browser sign-in is not enabled.")
+		return
+	}
+	params := r.URL.Query()
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			i.errorPage(w, http.StatusBadRequest, "Invalid Request")
+			return
+		}
+		params = r.PostForm
+	}
+	var hint *idClaims
+	if raw := params.Get("id_token_hint"); raw != "" {
+		var err error
+		if hint, err = i.parseIDTokenHint(raw); err != nil {
+			i.errorPage(w, http.StatusBadRequest, "Invalid parameter: id_token_hint")
+			return
+		}
+	}
+	clientID := params.Get("client_id")
+	if clientID != "" && clientID != i.clientID {
+		i.errorPage(w, http.StatusBadRequest, "Invalid parameter: client_id")
+		return
+	}
+	target := params.Get("post_logout_redirect_uri")
+	if target != "" {
+		if clientID == "" && hint == nil {
+			i.errorPage(w, http.StatusBadRequest, "Missing parameters: id_token_hint")
+			return
+		}
+		if _, ok := i.checkRedirect(target); !ok {
+			i.log.Info("logout redirect refused: not registered", "post_logout_redirect_uri", target)
+			i.errorPage(w, http.StatusBadRequest, "Invalid redirect uri")
+			return
+		}
+	}
+
+	ctx := r.Context()
+	if _, sid, _, err := i.cookieSession(r); err != nil {
+		i.serverErrorPage(w, "logout: read session", err)
+		return
+	} else if sid != "" {
+		if err := i.sessions.DeleteSSOSession(ctx, sid); err != nil {
+			i.serverErrorPage(w, "logout: end session", err)
+			return
+		}
+		i.log.Info("browser sign-out", "sid", sid)
+	}
+	if hint != nil && hint.SessionID != "" {
+		if err := i.sessions.DeleteSSOSession(ctx, hint.SessionID); err != nil {
+			i.serverErrorPage(w, "logout: end session", err)
+			return
+		}
+	}
+	http.SetCookie(w, i.cookie(SessionCookie, "", -1))
+
+	if target == "" {
+		i.page(w, http.StatusOK, "", pageData{Kind: "signed-out", Title: "Signed out"})
+		return
+	}
+	if state := params.Get("state"); state != "" {
+		u, _ := url.Parse(target)
+		q := u.Query()
+		q.Set("state", state)
+		u.RawQuery = q.Encode()
+		target = u.String()
+	}
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusFound)
+}
+
+// parseIDTokenHint verifies an ID token of this issuer and client. Like Keycloak it accepts an
+// expired one: a user whose ID token has expired must still be able to sign out.
+func (i *Issuer) parseIDTokenHint(raw string) (*idClaims, error) {
+	var c idClaims
+	_, err := jwt.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		k := i.keys.byKID(kid)
+		if k == nil {
+			return nil, errors.New("unknown kid")
+		}
+		return &k.priv.PublicKey, nil
+	},
+		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
+		jwt.WithoutClaimsValidation(),
+	)
+	if err != nil {
+		return nil, err
+	}
+	if c.Issuer != i.issuer || c.Type != "ID" || c.Aud != i.clientID {
+		return nil, errors.New("not an ID token of this client")
+	}
+	return &c, nil
+}

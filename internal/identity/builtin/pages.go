@@ -1,0 +1,147 @@
+package builtin
+
+import (
+	"bytes"
+	"crypto/rand"
+	"embed"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// resources are the static files of the sign-in pages, served under <issuer>/resources/ and,
+// for keycloak-js's third-party cookie check, <issuer>/protocol/openid-connect/3p-cookies/.
+//
+//go:embed resources/login.css resources/step1.html resources/step1.js resources/step2.html resources/step2.js
+var resources embed.FS
+
+// The pages use Keycloak's element ids (kc-form-login, username, password, kc-login,
+// input-error, kc-error-message), so that one browser test signs in against either server.
+// They run no script, inline or other, and style themselves from one stylesheet.
+var pages = template.Must(template.New("layout").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{{.Title}} · Customer Portal</title>
+<link rel="stylesheet" href="{{.CSS}}">
+</head>
+<body>
+<main>
+<h1>{{.Title}}</h1>
+{{- if eq .Kind "login"}}
+{{- if .Error}}
+<p id="input-error" class="alert" role="alert">{{.Error}}</p>
+{{- end}}
+<form id="kc-form-login" method="post" action="{{.Action}}" novalidate>
+<input type="hidden" name="auth_request" value="{{.Token}}">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required{{if not .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="input-error"{{end}}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="input-error"{{end}}>
+<input id="kc-login" name="login" type="submit" value="Sign in">
+</form>
+{{- else if eq .Kind "error"}}
+<div id="kc-error-message" role="alert"><p class="alert">{{.Error}}</p></div>
+{{- else}}
+<p id="kc-logout-message">You are signed out.</p>
+<p class="muted">You can close this window.</p>
+{{- end}}
+</main>
+</body>
+</html>
+`))
+
+type pageData struct {
+	Kind, Title, CSS, Action, Token, Username, Error string
+}
+
+// page writes one of the sign-in pages with a strict policy: no script, styles from this
+// server only, forms posting only to this server (and, for the login form, redirecting to the
+// client's origin, which browsers check against form-action too), never framed.
+func (i *Issuer) page(w http.ResponseWriter, status int, formTarget string, d pageData) {
+	d.CSS = i.cookiePath + "/resources/login.css"
+	var buf bytes.Buffer
+	if err := pages.Execute(&buf, d); err != nil {
+		i.log.Error("render page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	formAction := "'self'"
+	if formTarget != "" {
+		formAction += " " + formTarget
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action "+formAction+
+		"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	noStore(w)
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// loginForm shows the login form for ar, bound to this browser's cookie (set when missing).
+func (i *Issuer) loginForm(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, msg string) {
+	browser := browserHash(r)
+	if browser == "" {
+		v := rand.Text()
+		http.SetCookie(w, i.cookie(browserCookie, v, 0))
+		browser = hashSecret(v)
+	}
+	tok, err := i.sealForm(*ar, browser, i.now())
+	if err != nil {
+		i.serverErrorPage(w, "login form: seal", err)
+		return
+	}
+	target := ""
+	if u, err := url.Parse(ar.RedirectURI); err == nil {
+		target = originOf(u)
+	}
+	i.page(w, status, target, pageData{Kind: "login", Title: "Sign in", Action: i.issuer + authenticatePath,
+		Token: tok, Username: ar.LoginHint, Error: msg})
+}
+
+// errorPage shows msg instead of redirecting anywhere.
+func (i *Issuer) errorPage(w http.ResponseWriter, status int, msg string) {
+	i.page(w, status, "", pageData{Kind: "error", Title: "We are sorry…", Error: msg})
+}
+
+// serverErrorPage logs the cause and shows a generic error page.
+func (i *Issuer) serverErrorPage(w http.ResponseWriter, what string, err error) {
+	i.log.Error(what, "err", err)
+	i.errorPage(w, http.StatusInternalServerError, "An internal error occurred. Please try again later.")
+}
+
+// resource serves an embedded file. The third-party cookie check pages may be framed by the
+// web origins, which is what they are for.
+func (i *Issuer) resource(w http.ResponseWriter, r *http.Request, name string) {
+	if !allowMethod(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	b, err := resources.ReadFile("resources/" + name)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, oauthError{Error: "Unable to find matching target resource method"})
+		return
+	}
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-cache")
+	switch {
+	case strings.HasSuffix(name, ".css"):
+		h.Set("Content-Type", "text/css; charset=utf-8")
+	case strings.HasSuffix(name, ".js"):
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+	default:
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; frame-ancestors "+strings.Join(i.origins, " "))
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
+}
