@@ -98,7 +98,7 @@ var Vars = []Var{
 	{"PORTAL_SMTP_TLS", "starttls", "starttls, tls (implicit, port 465) or none (localhost relays only)."},
 	{"PORTAL_SECRET_KEY", "", "Base64 of 32 random bytes: the AES-256-GCM key of secrets stored in the database (the Jira API token). Empty: a key generated into PORTAL_DATA_DIR/secret.key (mode 0600). Replicas must share one key."},
 	{"PORTAL_TICKET_SYNC_INTERVAL", "30s", "How often the ticket mirror asks Jira for changed tickets (one replica at a time)."},
-	{"PORTAL_WEB_ORIGINS", "", "Built-in identity: comma-separated origins (https://intranet.example.com) of other sites embedding the portal's widgets. Their pages may be sign-in and sign-out redirect targets (<origin>/*) and call the issuer cross-origin. PORTAL_PUBLIC_URL is always allowed."},
+	{"PORTAL_WEB_ORIGINS", "", "Comma-separated origins (https://intranet.example.com) of other sites embedding the portal's widgets: their scripts may call the API, and with the built-in identity provider their pages may be sign-in and sign-out redirect targets (<origin>/*) and call the issuer cross-origin. PORTAL_PUBLIC_URL is always allowed. With Keycloak, add them to the client's redirect URIs and web origins there."},
 	{"PORTAL_METRICS_ADDR", "", "Address of a separate listener serving only Prometheus metrics at /metrics (e.g. :9090). Empty: /metrics on PORTAL_ADDR. Never behind the API's bearer auth."},
 	{"PORTAL_SHUTDOWN_DELAY", "0s", "On SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes: give the load balancer time to stop routing (5s behind Kubernetes)."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP endpoint traces are sent to (http://otel-collector:4318). Empty: no tracing."},
