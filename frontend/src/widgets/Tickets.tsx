@@ -1,0 +1,131 @@
+import { useState, type FormEvent } from 'react';
+import { call } from '../api/client';
+import type { Ticket } from '../api/types';
+import { useSignedIn } from '../core/context';
+import { CheckField, Empty, Link, PagedFooter, SelectField, TextField, formatDate, useLoad, usePaged } from '../core/ui';
+import { strings } from '../strings';
+
+const t = strings.tickets;
+type Category = 'new' | 'indeterminate' | 'done';
+type Priority = 'critical' | 'high' | 'medium' | 'low';
+
+interface Filters {
+  statusCategory?: Category;
+  typeId?: string;
+  priority?: Priority;
+  reporter?: string;
+  q?: string;
+  sort: 'created' | 'updated';
+}
+
+/** Tickets lists a project's tickets, or every visible one, with the spec's filters and cursor paging. */
+export function Tickets({ projectId, embedded }: { projectId?: string; embedded?: boolean }) {
+  const { api, me } = useSignedIn();
+  const [draft, setDraft] = useState({ statusCategory: '', typeId: '', priority: '', mine: false, q: '', sort: 'created' });
+  const [filters, setFilters] = useState<Filters>({ sort: 'created' });
+  const types = useLoad(() => call(api.GET('/ticket-types', { params: { query: { limit: 200 } } })), [api]);
+  const paged = usePaged<Ticket>(
+    (cursor) => {
+      const query = { ...filters, cursor };
+      return projectId
+        ? call(api.GET('/projects/{projectId}/tickets', { params: { path: { projectId }, query } }))
+        : call(api.GET('/tickets', { params: { query } }));
+    },
+    [api, projectId, JSON.stringify(filters)],
+  );
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    setFilters({
+      statusCategory: (draft.statusCategory || undefined) as Category | undefined,
+      typeId: draft.typeId || undefined,
+      priority: (draft.priority || undefined) as Priority | undefined,
+      reporter: draft.mine ? 'me' : undefined,
+      q: draft.q.trim() || undefined,
+      sort: draft.sort as Filters['sort'],
+    });
+  };
+  const set = (k: keyof typeof draft) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value }));
+  const typeName = (tk: Ticket) => tk.typeName ?? types.data?.items.find((x) => x.id === tk.typeId)?.name ?? strings.common.none;
+  const Heading = embedded ? 'h4' : 'h2';
+  return (
+    <section aria-label={t.heading}>
+      {!embedded && <Heading>{t.heading}</Heading>}
+      <form role="search" aria-label={strings.common.filter} onSubmit={apply} className="cp-toolbar">
+        <TextField label={t.searchLabel} type="search" value={draft.q} onChange={set('q')} />
+        <SelectField label={t.category} value={draft.statusCategory} onChange={set('statusCategory')}>
+          <option value="">{strings.common.any}</option>
+          {(['new', 'indeterminate', 'done'] as const).map((c) => (
+            <option key={c} value={c}>
+              {t.categoryName(c)}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label={t.type} value={draft.typeId} onChange={set('typeId')}>
+          <option value="">{strings.common.any}</option>
+          {(types.data?.items ?? []).map((ty) => (
+            <option key={ty.id} value={ty.id}>
+              {ty.name}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label={t.priority} value={draft.priority} onChange={set('priority')}>
+          <option value="">{strings.common.any}</option>
+          {(['critical', 'high', 'medium', 'low'] as const).map((p) => (
+            <option key={p} value={p}>
+              {t.priorityName(p)}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label={t.sort} value={draft.sort} onChange={set('sort')}>
+          <option value="created">{t.sortCreated}</option>
+          <option value="updated">{t.sortUpdated}</option>
+        </SelectField>
+        <CheckField label={t.onlyMine} checked={draft.mine} onChange={(e) => setDraft((d) => ({ ...d, mine: e.target.checked }))} />
+        <button type="submit" className="cp-button">
+          {strings.common.filter}
+        </button>
+      </form>
+      {!paged.loading && paged.error === undefined && paged.items.length === 0 && <Empty>{t.empty}</Empty>}
+      {paged.items.length > 0 && (
+        <div className="cp-table-wrap">
+          <table aria-label={t.tableLabel}>
+            <thead>
+              <tr>
+                <th scope="col">{t.key}</th>
+                <th scope="col">{t.summary}</th>
+                <th scope="col">{t.status}</th>
+                <th scope="col">{t.priority}</th>
+                <th scope="col">{t.type}</th>
+                <th scope="col">{t.reporter}</th>
+                <th scope="col">{t.updated}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {paged.items.map((tk) => (
+                <tr key={tk.key}>
+                  <td>
+                    <Link to={`#/tickets/${tk.key}`}>{tk.key}</Link>
+                  </td>
+                  <td>
+                    {tk.summary}
+                    {tk.stale && (
+                      <span className="cp-badge" title={t.stale}>
+                        !
+                      </span>
+                    )}
+                  </td>
+                  <td>{t.statusName(tk.status)}</td>
+                  <td>{t.priorityName(tk.priority)}</td>
+                  <td>{typeName(tk)}</td>
+                  <td>{tk.reporter.id === me.id ? `${tk.reporter.username} ✓` : tk.reporter.username}</td>
+                  <td>{formatDate(tk.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <PagedFooter paged={paged} />
+    </section>
+  );
+}

@@ -1,0 +1,186 @@
+import { useState, type FormEvent } from 'react';
+import { call } from '../api/client';
+import type { PortalUser, Role } from '../api/types';
+import { useSignedIn } from '../core/context';
+import { Empty, Notice, PagedFooter, SelectField, TextField, opt, usePaged, useSubmit } from '../core/ui';
+import { strings } from '../strings';
+
+const t = strings.users;
+const ROLES: Role[] = ['cp-admin', 'cp-support', 'cp-partner', 'cp-customer'];
+const INVITE_FIELDS = ['username', 'email', 'firstName', 'lastName', 'role', 'projectIds'] as const;
+
+function InviteForm({ onDone, onCancel }: { onDone: (u: PortalUser) => void; onCancel: () => void }) {
+  const { api } = useSignedIn();
+  const [v, setV] = useState({ username: '', email: '', firstName: '', lastName: '', role: 'cp-customer' });
+  const submit = useSubmit(INVITE_FIELDS);
+  const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV((x) => ({ ...x, [k]: e.target.value }));
+  const fe = submit.fieldErrors;
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void submit.run(async () => {
+      const u = await call(
+        api.POST('/users', {
+          body: { email: v.email.trim(), role: v.role as Role, username: opt(v.username), firstName: opt(v.firstName), lastName: opt(v.lastName) },
+        }),
+      );
+      onDone(u);
+    });
+  };
+  return (
+    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-labelledby="cp-invite-h">
+      <h3 id="cp-invite-h">{t.inviteHeading}</h3>
+      {submit.summary}
+      <TextField label={t.email} type="email" required value={v.email} onChange={set('email')} error={fe.email} autoFocus />
+      <TextField label={t.username} hint={t.usernameHint} value={v.username} onChange={set('username')} error={fe.username} />
+      <TextField label={t.firstName} value={v.firstName} onChange={set('firstName')} error={fe.firstName} />
+      <TextField label={t.lastName} value={v.lastName} onChange={set('lastName')} error={fe.lastName} />
+      <SelectField label={t.role} required value={v.role} onChange={set('role')} error={fe.role}>
+        {ROLES.map((r) => (
+          <option key={r} value={r}>
+            {strings.roles.name(r)}
+          </option>
+        ))}
+      </SelectField>
+      <div className="cp-toolbar">
+        <button type="submit" className="cp-button cp-primary" disabled={submit.busy}>
+          {t.invite}
+        </button>
+        <button type="button" className="cp-button" onClick={onCancel}>
+          {strings.common.cancel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Users is the admin's list of portal users: invite, change role, enable/disable, resend invitations. */
+export function Users() {
+  const { api, me } = useSignedIn();
+  const [q, setQ] = useState('');
+  const [role, setRole] = useState('');
+  const [filters, setFilters] = useState<{ q?: string; role?: Role }>({});
+  const [inviting, setInviting] = useState(false);
+  const [notice, setNotice] = useState<string>();
+  const action = useSubmit([]);
+  const allowed = me.permissions.manageUsers;
+  const paged = usePaged<PortalUser>(
+    (cursor) => (allowed ? call(api.GET('/users', { params: { query: { ...filters, cursor } } })) : Promise.resolve({ items: [] })),
+    [api, allowed, filters.q, filters.role],
+  );
+  if (!allowed) return <p>{strings.errors.forbidden}</p>;
+  const replace = (u: PortalUser) => paged.setItems((xs) => xs.map((x) => (x.id === u.id ? u : x)));
+  const setUserRole = (u: PortalUser, r: Role) =>
+    void action.run(async () => {
+      replace(await call(api.PUT('/users/{userId}/role', { params: { path: { userId: u.id } }, body: { role: r } })));
+      setNotice(t.roleChanged(u.username, strings.roles.name(r)));
+    });
+  const setEnabled = (u: PortalUser, enabled: boolean) =>
+    void action.run(async () => {
+      replace(await call(api.PUT('/users/{userId}/enabled', { params: { path: { userId: u.id } }, body: { enabled } })));
+    });
+  const resend = (u: PortalUser) =>
+    void action.run(async () => {
+      await call(api.POST('/users/{userId}/invitation', { params: { path: { userId: u.id } } }));
+      setNotice(t.resent(u.username));
+    });
+  return (
+    <section aria-labelledby="cp-users-h">
+      <h2 id="cp-users-h">{t.heading}</h2>
+      <div className="cp-toolbar">
+        <form
+          role="search"
+          className="cp-toolbar"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setFilters({ q: q.trim() || undefined, role: (role || undefined) as Role | undefined });
+          }}
+        >
+          <TextField label={t.searchLabel} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
+          <SelectField label={t.roleFilter} value={role} onChange={(e) => setRole(e.target.value)}>
+            <option value="">{strings.common.any}</option>
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {strings.roles.name(r)}
+              </option>
+            ))}
+          </SelectField>
+          <button type="submit" className="cp-button">
+            {strings.common.search}
+          </button>
+        </form>
+        {!inviting && (
+          <button type="button" className="cp-button cp-primary" onClick={() => { setNotice(undefined); setInviting(true); }}>
+            {t.invite}
+          </button>
+        )}
+      </div>
+      {notice && <Notice>{notice}</Notice>}
+      {action.summary}
+      {inviting && (
+        <InviteForm
+          onCancel={() => setInviting(false)}
+          onDone={(u) => {
+            setInviting(false);
+            setNotice(t.invited(u.username));
+            paged.reload();
+          }}
+        />
+      )}
+      {!paged.loading && paged.error === undefined && paged.items.length === 0 && <Empty>{t.empty}</Empty>}
+      {paged.items.length > 0 && (
+        <div className="cp-table-wrap">
+          <table aria-label={t.tableLabel}>
+            <thead>
+              <tr>
+                <th scope="col">{t.username}</th>
+                <th scope="col">{t.email}</th>
+                <th scope="col">{t.role}</th>
+                <th scope="col">{t.state}</th>
+                <th scope="col">{strings.common.actions}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {paged.items.map((u) => {
+                const self = u.id === me.id;
+                return (
+                  <tr key={u.id}>
+                    <td>{u.username}</td>
+                    <td>{u.email || strings.common.none}</td>
+                    <td>
+                      <select
+                        aria-label={t.roleFor(u.username)}
+                        value={u.roles[0] ?? ''}
+                        disabled={self || action.busy}
+                        onChange={(e) => setUserRole(u, e.target.value as Role)}
+                      >
+                        {ROLES.map((r) => (
+                          <option key={r} value={r}>
+                            {strings.roles.name(r)}
+                          </option>
+                        ))}
+                      </select>
+                    </td>
+                    <td>{u.invitationPending ? t.invitationPending : u.enabled ? t.active : t.disabled}</td>
+                    <td className="cp-toolbar">
+                      {!self && (
+                        <button type="button" className="cp-button" disabled={action.busy} onClick={() => setEnabled(u, !u.enabled)}>
+                          {u.enabled ? t.disable(u.username) : t.enable(u.username)}
+                        </button>
+                      )}
+                      {u.invitationPending && (
+                        <button type="button" className="cp-button" disabled={action.busy} onClick={() => resend(u)}>
+                          {t.resend(u.username)}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <PagedFooter paged={paged} />
+    </section>
+  );
+}
