@@ -3,9 +3,11 @@
 import { defineWidget } from './core/element';
 import { AdminCatalogue } from './widgets/AdminCatalogue';
 import { AdminTicketing } from './widgets/AdminTicketing';
+import { Audit } from './widgets/Audit';
 import { CustomerView } from './widgets/Customer';
 import { Customers } from './widgets/Customers';
 import { OpenTicket } from './widgets/OpenTicket';
+import { Partners } from './widgets/Partners';
 import { Portal } from './widgets/Portal';
 import { ProjectView } from './widgets/Project';
 import { SubscriptionRequest } from './widgets/SubscriptionRequest';
@@ -25,6 +27,8 @@ export function defineAll(): void {
   defineWidget('cp-admin-ticketing', AdminTicketing);
   defineWidget('cp-admin-catalogue', AdminCatalogue);
   defineWidget('cp-users', Users);
+  defineWidget('cp-partners', Partners, { attributes: ['partner-id'] });
+  defineWidget('cp-audit', Audit, { attributes: ['resource-type', 'resource-id'] });
 }
 
 defineAll();

@@ -35,3 +35,7 @@ export interface Page<T> {
   items: T[];
   nextCursor?: string;
 }
+export type PartnerInput = S['PartnerInput'];
+export type PortalUserDetail = S['PortalUserDetail'];
+export type Renewal = S['Renewal'];
+export type AuditEvent = S['AuditEvent'];

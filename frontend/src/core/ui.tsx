@@ -359,3 +359,58 @@ export function opt(v: string): string | undefined {
   const t = v.trim();
   return t ? t : undefined;
 }
+
+/** sentence starts a server message with a capital letter and ends it with a full stop. */
+function sentence(s: string): string {
+  const t = s.trim();
+  if (!t) return t;
+  const c = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(c) ? c : `${c}.`;
+}
+
+/** describeDelete words a refused delete: a 409 names what still depends on the object. */
+export function describeDelete(err: unknown): string {
+  if (err instanceof ApiError && err.status === 409) {
+    const why = err.problem.detail || err.problem.title;
+    return why ? `${strings.common.deleteBlocked} ${sentence(why)}` : describe(err);
+  }
+  return describe(err);
+}
+
+/**
+ * DeleteAction is a destructive button with an inline confirmation step. It runs the delete,
+ * keeps the busy flag and shows a refusal (409 "still has projects") readably next to it.
+ */
+export function DeleteAction({ label, confirm, onDelete, onDeleted }: { label: string; confirm: string; onDelete: () => Promise<unknown>; onDeleted: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const errRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (error !== undefined) errRef.current?.focus();
+  }, [error]);
+  const run = () => {
+    if (busy) return;
+    setBusy(true);
+    setError(undefined);
+    onDelete().then(
+      () => {
+        setBusy(false);
+        onDeleted();
+      },
+      (e) => {
+        setBusy(false);
+        setError(e);
+      },
+    );
+  };
+  return (
+    <div className="cp-delete">
+      <ConfirmButton label={busy ? strings.common.deleting : label} confirm={confirm} onConfirm={run} disabled={busy} />
+      {error !== undefined && (
+        <div ref={errRef} className="cp-form-error" role="alert" tabIndex={-1}>
+          <p>{describeDelete(error)}</p>
+        </div>
+      )}
+    </div>
+  );
+}

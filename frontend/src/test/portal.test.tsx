@@ -2,7 +2,7 @@ import { fireEvent, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { parseRoute } from '../widgets/Portal';
 import { kc } from './fakeKeycloak';
-import { ADMIN, CUSTOMER, fakeApi, ids, mount } from './harness';
+import { ADMIN, CUSTOMER, SUPPORT, fakeApi, ids, mount } from './harness';
 
 const emptyLists = {
   'GET /api/v1/customers': { items: [] },
@@ -23,6 +23,9 @@ describe('routes', () => {
     ['#/admin/users', { name: 'users' }],
     ['#/admin/catalogue', { name: 'catalogue' }],
     ['#/admin/ticketing', { name: 'ticketing' }],
+    ['#/admin/audit', { name: 'audit' }],
+    ['#/partners', { name: 'partners' }],
+    ['#/partners/00000000-0000-7000-8000-00000000c0f1', { name: 'partner', id: '00000000-0000-7000-8000-00000000c0f1' }],
     ['#/nope/x/y', { name: 'notFound' }],
   ])('%s', (hash, want) => {
     expect(parseRoute(hash)).toEqual(want);
@@ -35,7 +38,7 @@ describe('<cp-portal>', () => {
     const { screen } = await mount('cp-portal');
     await screen.findByText('Signed in as Ada Admin (Administrator)');
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['Customers', 'Tickets', 'Users', 'Catalogue', 'Ticketing']);
+    expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['Customers', 'Partners', 'Tickets', 'Users', 'Catalogue', 'Ticketing', 'Audit log']);
     fireEvent.click(screen.getByRole('button', { name: 'Sign out' }));
     await waitFor(() => expect(kc.logoutCalls).toHaveLength(1));
   });
@@ -48,6 +51,25 @@ describe('<cp-portal>', () => {
     const nav = screen.getByRole('navigation', { name: 'Main' });
     expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['Customers', 'Tickets']);
     expect(api.sent('GET', '/users')).toHaveLength(0);
+  });
+
+  it('gives customers no audit log and support the read-only staff navigation', async () => {
+    window.location.hash = '#/admin/audit';
+    const api = fakeApi({ 'GET /api/v1/me': CUSTOMER, ...emptyLists });
+    const { screen } = await mount('cp-portal');
+    await screen.findByRole('heading', { name: 'Page not found' });
+    expect(api.sent('GET', '/audit-events')).toHaveLength(0);
+    document.body.innerHTML = '';
+
+    fakeApi({ 'GET /api/v1/me': SUPPORT, ...emptyLists, 'GET /api/v1/audit-events': { items: [] }, 'GET /api/v1/partners': { items: [] } });
+    const s2 = (await mount('cp-portal')).screen;
+    await s2.findByRole('heading', { name: 'Audit log' });
+    const nav = s2.getByRole('navigation', { name: 'Main' });
+    expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['Customers', 'Partners', 'Tickets', 'Audit log']);
+    fireEvent.click(s2.getByRole('link', { name: 'Partners' }));
+    await s2.findByRole('heading', { name: 'Partners' });
+    await s2.findByText('No partners found.');
+    expect(s2.queryByRole('button', { name: 'New partner' })).toBeNull();
   });
 
   it('routes by the hash and answers cp-navigate from its widgets', async () => {

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { call } from '../api/client';
 import type { Project, ProjectInput } from '../api/types';
 import { useSignedIn } from '../core/context';
-import { Empty, ErrorView, Link, Loading, Notice, PagedFooter, SelectField, TextArea, TextField, opt, useLoad, usePaged, useSubmit } from '../core/ui';
+import { DeleteAction, Empty, ErrorView, Link, Loading, Notice, PagedFooter, SelectField, TextArea, TextField, opt, useLoad, usePaged, useSubmit } from '../core/ui';
 import { strings } from '../strings';
 import { CustomerForm } from './Customers';
 
@@ -94,6 +94,7 @@ export function CustomerView({ customerId }: { customerId?: string }) {
   const { api, me, navigate } = useSignedIn();
   const [mode, setMode] = useState<'view' | 'edit' | 'newProject'>('view');
   const [notice, setNotice] = useState<string>();
+  const [deleted, setDeleted] = useState(false);
   const customer = useLoad(
     () => call(api.GET('/customers/{customerId}', { params: { path: { customerId: customerId ?? '' } } })),
     [api, customerId],
@@ -103,6 +104,15 @@ export function CustomerView({ customerId }: { customerId?: string }) {
     [api, customerId],
   );
   if (!customerId) return <ErrorView error={new Error(strings.errors.notFound)} />;
+  if (deleted) {
+    return (
+      <section aria-labelledby="cp-customer-h">
+        <h2 id="cp-customer-h">{strings.customers.heading}</h2>
+        <Notice>{strings.customers.deleted}</Notice>
+        <Link to="#/customers">{strings.customers.heading}</Link>
+      </section>
+    );
+  }
   if (customer.error !== undefined) return <ErrorView error={customer.error} onRetry={customer.reload} />;
   const c = customer.data;
   if (!c) return <Loading />;
@@ -141,9 +151,20 @@ export function CustomerView({ customerId }: { customerId?: string }) {
             )}
           </dl>
           {p.manageCustomers && (
-            <button type="button" className="cp-button" onClick={() => setMode('edit')}>
-              {strings.common.edit}
-            </button>
+            <div className="cp-toolbar">
+              <button type="button" className="cp-button" onClick={() => setMode('edit')}>
+                {strings.common.edit}
+              </button>
+              <DeleteAction
+                label={strings.customers.deleteCustomer}
+                confirm={strings.customers.deleteConfirm(c.name)}
+                onDelete={() => call(api.DELETE('/customers/{customerId}', { params: { path: { customerId: c.id } } }))}
+                onDeleted={() => {
+                  setDeleted(true);
+                  navigate('#/customers');
+                }}
+              />
+            </div>
           )}
         </div>
       )}

@@ -1,19 +1,34 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { usePortal } from '../core/context';
+import { isStaff, usePortal } from '../core/context';
 import { Link } from '../core/ui';
 import { strings } from '../strings';
 import { AdminCatalogue } from './AdminCatalogue';
 import { AdminTicketing } from './AdminTicketing';
+import { Audit } from './Audit';
 import { CustomerView } from './Customer';
 import { Customers } from './Customers';
 import { OpenTicket } from './OpenTicket';
+import { Partners } from './Partners';
 import { ProjectView } from './Project';
 import { TicketView } from './Ticket';
 import { Tickets } from './Tickets';
 import { Users } from './Users';
 
 export interface Route {
-  name: 'customers' | 'customer' | 'project' | 'tickets' | 'ticket' | 'openTicket' | 'users' | 'catalogue' | 'ticketing' | 'notFound';
+  name:
+    | 'customers'
+    | 'customer'
+    | 'project'
+    | 'partners'
+    | 'partner'
+    | 'tickets'
+    | 'ticket'
+    | 'openTicket'
+    | 'users'
+    | 'catalogue'
+    | 'ticketing'
+    | 'audit'
+    | 'notFound';
   id?: string;
 }
 
@@ -25,6 +40,8 @@ export function parseRoute(hash: string): Route {
   if (a === 'customers' && parts.length === 1) return { name: 'customers' };
   if (a === 'customers' && parts.length === 2) return { name: 'customer', id: b };
   if (a === 'projects' && parts.length === 2) return { name: 'project', id: b };
+  if (a === 'partners' && parts.length === 1) return { name: 'partners' };
+  if (a === 'partners' && parts.length === 2) return { name: 'partner', id: b };
   if (a === 'projects' && c === 'tickets' && d === 'new' && parts.length === 4) return { name: 'openTicket', id: b };
   if (a === 'tickets' && parts.length === 1) return { name: 'tickets' };
   if (a === 'tickets' && b === 'new' && parts.length === 2) return { name: 'openTicket' };
@@ -32,6 +49,7 @@ export function parseRoute(hash: string): Route {
   if (a === 'admin' && parts.length === 2 && b === 'users') return { name: 'users' };
   if (a === 'admin' && parts.length === 2 && b === 'catalogue') return { name: 'catalogue' };
   if (a === 'admin' && parts.length === 2 && b === 'ticketing') return { name: 'ticketing' };
+  if (a === 'admin' && parts.length === 2 && b === 'audit') return { name: 'audit' };
   return { name: 'notFound' };
 }
 
@@ -92,14 +110,17 @@ export function Portal() {
 
   const p = me?.permissions;
   const admin = Boolean(me?.roles.includes('cp-admin'));
+  const staff = isStaff(me);
   const role = me?.roles[0] ? strings.roles.name(me.roles[0]) : '';
   const nav: { to: string; label: string; match: Route['name'][] }[] = me
     ? [
         { to: '#/customers', label: strings.nav.customers, match: ['customers', 'customer', 'project'] },
+        ...(staff ? [{ to: '#/partners', label: strings.nav.partners, match: ['partners', 'partner'] as Route['name'][] }] : []),
         { to: '#/tickets', label: strings.nav.tickets, match: ['tickets', 'ticket', 'openTicket'] },
         ...(p?.manageUsers ? [{ to: '#/admin/users', label: strings.nav.users, match: ['users'] as Route['name'][] }] : []),
         ...(p?.manageCatalogue ? [{ to: '#/admin/catalogue', label: strings.nav.catalogue, match: ['catalogue'] as Route['name'][] }] : []),
         ...(admin ? [{ to: '#/admin/ticketing', label: strings.nav.ticketing, match: ['ticketing'] as Route['name'][] }] : []),
+        ...(staff ? [{ to: '#/admin/audit', label: strings.nav.audit, match: ['audit'] as Route['name'][] }] : []),
       ]
     : [];
 
@@ -122,6 +143,12 @@ export function Portal() {
       case 'project':
         screen = <ProjectView key={route.id} projectId={route.id} />;
         break;
+      case 'partners':
+        screen = <Partners />;
+        break;
+      case 'partner':
+        screen = <Partners key={route.id} partnerId={route.id} />;
+        break;
       case 'tickets':
         screen = <Tickets />;
         break;
@@ -139,6 +166,9 @@ export function Portal() {
         break;
       case 'ticketing':
         screen = admin ? <AdminTicketing /> : <NotFound />;
+        break;
+      case 'audit':
+        screen = staff ? <Audit /> : <NotFound />;
         break;
       default:
         screen = <NotFound />;

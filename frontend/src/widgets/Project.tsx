@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { call, callTagged } from '../api/client';
-import type { Partner, Project, Subscription, User } from '../api/types';
+import type { Partner, ProductVersion, Project, Renewal, Subscription, SubscriptionInput, SubscriptionLevel, User } from '../api/types';
 import { useSignedIn } from '../core/context';
 import {
   CheckField,
   ConfirmButton,
+  DeleteAction,
   Empty,
   ErrorView,
   Link,
@@ -12,6 +13,7 @@ import {
   Notice,
   PagedFooter,
   SelectField,
+  TextArea,
   TextField,
 
   useLoad,
@@ -27,14 +29,27 @@ const t = strings.project;
 
 /** ProjectView shows a project with its entitlement, subscriptions, people and tickets. */
 export function ProjectView({ projectId }: { projectId?: string }) {
-  const { api, me } = useSignedIn();
+  const { api, me, navigate } = useSignedIn();
   const id = projectId ?? '';
+  const cat = useCatalogue();
+  const [deleted, setDeleted] = useState<Project>();
   const [editing, setEditing] = useState(false);
   const [requesting, setRequesting] = useState(false);
   const [notice, setNotice] = useState<string>();
   const project = useLoad(() => callTagged(api.GET('/projects/{projectId}', { params: { path: { projectId: id } } })), [api, id]);
   const entitlement = useLoad(() => call(api.GET('/projects/{projectId}/entitlement', { params: { path: { projectId: id } } })), [api, id]);
   if (!projectId) return <ErrorView error={new Error(strings.errors.notFound)} />;
+  if (deleted) {
+    return (
+      <section aria-labelledby="cp-project-h">
+        <h2 id="cp-project-h">{t.heading(deleted.name)}</h2>
+        <Notice>{t.deleted(deleted.name)}</Notice>
+        <Link to={`#/customers/${deleted.customerId}`}>
+          <CustomerName customerId={deleted.customerId} />
+        </Link>
+      </section>
+    );
+  }
   if (project.error !== undefined) return <ErrorView error={project.error} onRetry={project.reload} />;
   if (!project.data) return <Loading />;
   const p = project.data.data;
@@ -61,7 +76,9 @@ export function ProjectView({ projectId }: { projectId?: string }) {
           <dl>
             <dt>{t.customer}</dt>
             <dd>
-              <Link to={`#/customers/${p.customerId}`}>{t.customer}</Link>
+              <Link to={`#/customers/${p.customerId}`}>
+                <CustomerName customerId={p.customerId} />
+              </Link>
             </dd>
             <dt>{strings.common.description}</dt>
             <dd>{p.description || strings.common.none}</dd>
@@ -85,9 +102,20 @@ export function ProjectView({ projectId }: { projectId?: string }) {
             )}
           </dl>
           {perms.manageProjects && (
-            <button type="button" className="cp-button" onClick={() => setEditing(true)}>
-              {strings.common.edit}
-            </button>
+            <div className="cp-toolbar">
+              <button type="button" className="cp-button" onClick={() => setEditing(true)}>
+                {strings.common.edit}
+              </button>
+              <DeleteAction
+                label={t.deleteProject}
+                confirm={t.deleteConfirm(p.name)}
+                onDelete={() => call(api.DELETE('/projects/{projectId}', { params: { path: { projectId: p.id } } }))}
+                onDeleted={() => {
+                  setDeleted(p);
+                  navigate(`#/customers/${p.customerId}`);
+                }}
+              />
+            </div>
           )}
         </div>
       )}
@@ -100,6 +128,19 @@ export function ProjectView({ projectId }: { projectId?: string }) {
       ) : (
         <div className="cp-card">
           <p>{entitlement.data.canOpenTickets ? t.canOpen : t.cannotOpen}</p>
+          {entitlement.data.subscription && (
+            <dl>
+              <dt>{t.currentSubscription}</dt>
+              <dd>
+                {t.currentLevel(
+                  entitlement.data.level?.name ?? cat.levelName(entitlement.data.subscription.levelId),
+                  cat.versionName(entitlement.data.subscription.productVersionId),
+                  entitlement.data.subscription.startDate,
+                  entitlement.data.subscription.endDate,
+                )}
+              </dd>
+            </dl>
+          )}
           {entitlement.data.reasons.length > 0 && (
             <ul>
               {entitlement.data.reasons.map((r) => (
@@ -115,7 +156,7 @@ export function ProjectView({ projectId }: { projectId?: string }) {
         </div>
       )}
 
-      <Subscriptions projectId={p.id} onChange={entitlement.reload} />
+      <Subscriptions projectId={p.id} cat={cat} onChange={entitlement.reload} />
       {(perms.requestSubscriptions || perms.manageSubscriptions) &&
         (requesting ? (
           <SubscriptionRequest
@@ -140,39 +181,228 @@ export function ProjectView({ projectId }: { projectId?: string }) {
   );
 }
 
-function Subscriptions({ projectId, onChange }: { projectId: string; onChange: () => void }) {
+type Catalogue = { levelName: (id: string) => string; versionName: (id: string) => string; levels: SubscriptionLevel[]; versions: ProductVersion[] };
+
+/** useCatalogue reads the levels and versions once, to name them and to offer them in forms. */
+function useCatalogue(): Catalogue {
+  const { api } = useSignedIn();
+  const levels = useLoad(() => call(api.GET('/subscription-levels', { params: { query: { limit: 200 } } })), [api]);
+  const versions = useLoad(() => call(api.GET('/product-versions', { params: { query: { limit: 200 } } })), [api]);
+  return {
+    levels: levels.data?.items ?? [],
+    versions: versions.data?.items ?? [],
+    levelName: (id: string) => levels.data?.items.find((l) => l.id === id)?.name ?? id,
+    versionName: (id: string) => versions.data?.items.find((v) => v.id === id)?.name ?? id,
+  };
+}
+
+function LevelVersionFields({
+  cat,
+  levelId,
+  productVersionId,
+  onLevel,
+  onVersion,
+  errors,
+}: {
+  cat: Catalogue;
+  levelId: string;
+  productVersionId: string;
+  onLevel: (v: string) => void;
+  onVersion: (v: string) => void;
+  errors: Record<string, string>;
+}) {
+  return (
+    <>
+      <SelectField label={strings.subscriptionRequest.level} required value={levelId} onChange={(e) => onLevel(e.target.value)} error={errors.levelId}>
+        {cat.levels.map((l) => (
+          <option key={l.id} value={l.id}>
+            {l.name}
+          </option>
+        ))}
+      </SelectField>
+      <SelectField
+        label={strings.subscriptionRequest.productVersion}
+        required
+        value={productVersionId}
+        onChange={(e) => onVersion(e.target.value)}
+        error={errors.productVersionId}
+      >
+        {cat.versions.map((v) => (
+          <option key={v.id} value={v.id}>
+            {v.name}
+          </option>
+        ))}
+      </SelectField>
+    </>
+  );
+}
+
+/** RejectForm rejects a request; the API requires a reason (1–1024 characters). */
+function RejectForm({ sub, onDone, onCancel }: { sub: Subscription; onDone: (s: Subscription) => void; onCancel: () => void }) {
+  const { api } = useSignedIn();
+  const [reason, setReason] = useState('');
+  const submit = useSubmit(['reason']);
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void submit.run(async () => {
+      onDone(await call(api.POST('/subscriptions/{id}/reject', { params: { path: { id: sub.id } }, body: { reason: reason.trim() } })));
+    });
+  };
+  return (
+    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-label={t.rejectHeading}>
+      <h4>{t.rejectHeading}</h4>
+      {submit.summary}
+      <TextArea label={t.rejectReason} required maxLength={1024} value={reason} onChange={(e) => setReason(e.target.value)} error={submit.fieldErrors.reason} autoFocus />
+      <div className="cp-toolbar">
+        <button type="submit" className="cp-button cp-danger" disabled={submit.busy || !reason.trim()}>
+          {t.reject}
+        </button>
+        <button type="button" className="cp-button" onClick={onCancel}>
+          {strings.common.cancel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** RenewForm renews an active or expired subscription; only terms that differ are sent. */
+function RenewForm({ sub, cat, onDone, onCancel }: { sub: Subscription; cat: Catalogue; onDone: (s: Subscription) => void; onCancel: () => void }) {
+  const { api } = useSignedIn();
+  const [v, setV] = useState({ levelId: sub.levelId, productVersionId: sub.productVersionId, lengthMonths: String(sub.lengthMonths) });
+  const submit = useSubmit(['levelId', 'productVersionId', 'lengthMonths']);
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void submit.run(async () => {
+      const body: Renewal = {};
+      if (v.levelId !== sub.levelId) body.levelId = v.levelId;
+      if (v.productVersionId !== sub.productVersionId) body.productVersionId = v.productVersionId;
+      if (Number(v.lengthMonths) !== sub.lengthMonths) body.lengthMonths = Number(v.lengthMonths);
+      onDone(await call(api.POST('/subscriptions/{id}/renew', { params: { path: { id: sub.id } }, body })));
+    });
+  };
+  return (
+    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-label={t.renewHeading}>
+      <h4>{t.renewHeading}</h4>
+      <p className="cp-hint">{t.renewHint}</p>
+      {submit.summary}
+      <LevelVersionFields
+        cat={cat}
+        levelId={v.levelId}
+        productVersionId={v.productVersionId}
+        onLevel={(levelId) => setV((x) => ({ ...x, levelId }))}
+        onVersion={(productVersionId) => setV((x) => ({ ...x, productVersionId }))}
+        errors={submit.fieldErrors}
+      />
+      <TextField
+        label={t.lengthMonths}
+        type="number"
+        min={1}
+        max={120}
+        required
+        value={v.lengthMonths}
+        onChange={(e) => setV((x) => ({ ...x, lengthMonths: e.target.value }))}
+        error={submit.fieldErrors.lengthMonths}
+      />
+      <div className="cp-toolbar">
+        <button type="submit" className="cp-button cp-primary" disabled={submit.busy}>
+          {t.renew}
+        </button>
+        <button type="button" className="cp-button" onClick={onCancel}>
+          {strings.common.cancel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** EditSubscriptionForm changes a subscription's terms with If-Match from a fresh read. */
+function EditSubscriptionForm({ sub, cat, onDone, onCancel }: { sub: Subscription; cat: Catalogue; onDone: (s: Subscription) => void; onCancel: () => void }) {
+  const { api } = useSignedIn();
+  const current = useLoad(() => callTagged(api.GET('/subscriptions/{id}', { params: { path: { id: sub.id } } })), [api, sub.id]);
+  const [v, setV] = useState<{ levelId: string; productVersionId: string; startDate: string; lengthMonths: string } | null>(null);
+  const submit = useSubmit(['levelId', 'productVersionId', 'startDate', 'lengthMonths']);
+  if (current.error !== undefined) return <ErrorView error={current.error} onRetry={current.reload} />;
+  if (!current.data) return <Loading />;
+  const s = current.data.data;
+  const vals = v ?? { levelId: s.levelId, productVersionId: s.productVersionId, startDate: s.startDate, lengthMonths: String(s.lengthMonths) };
+  const set = (patch: Partial<typeof vals>) => setV({ ...vals, ...patch });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void submit.run(async () => {
+      const body: SubscriptionInput = { levelId: vals.levelId, productVersionId: vals.productVersionId, startDate: vals.startDate, lengthMonths: Number(vals.lengthMonths) };
+      onDone(await call(api.PUT('/subscriptions/{id}', { params: { path: { id: sub.id }, header: { 'If-Match': current.data!.etag } }, body })));
+    });
+  };
+  return (
+    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-label={t.editSubscriptionHeading}>
+      <h4>{t.editSubscriptionHeading}</h4>
+      <p className="cp-hint">{t.editSubscriptionHint}</p>
+      {submit.summary}
+      <LevelVersionFields
+        cat={cat}
+        levelId={vals.levelId}
+        productVersionId={vals.productVersionId}
+        onLevel={(levelId) => set({ levelId })}
+        onVersion={(productVersionId) => set({ productVersionId })}
+        errors={submit.fieldErrors}
+      />
+      <TextField label={t.start} type="date" required value={vals.startDate} onChange={(e) => set({ startDate: e.target.value })} error={submit.fieldErrors.startDate} />
+      <TextField
+        label={t.lengthMonths}
+        type="number"
+        min={1}
+        max={120}
+        required
+        value={vals.lengthMonths}
+        onChange={(e) => set({ lengthMonths: e.target.value })}
+        error={submit.fieldErrors.lengthMonths}
+      />
+      <div className="cp-toolbar">
+        <button type="submit" className="cp-button cp-primary" disabled={submit.busy}>
+          {strings.common.save}
+        </button>
+        <button type="button" className="cp-button" onClick={onCancel}>
+          {strings.common.cancel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+type SubMode = { kind: 'reject' | 'renew' | 'edit'; sub: Subscription };
+
+function Subscriptions({ projectId, cat, onChange }: { projectId: string; cat: Catalogue; onChange: () => void }) {
   const { api, me } = useSignedIn();
   const manage = me.permissions.manageSubscriptions;
+  const mayRenew = manage || me.permissions.requestSubscriptions;
   const subs = usePaged<Subscription>(
     (cursor) => call(api.GET('/projects/{projectId}/subscriptions', { params: { path: { projectId }, query: { cursor } } })),
     [api, projectId],
   );
-  const levels = useLoad(() => call(api.GET('/subscription-levels', { params: { query: { limit: 200 } } })), [api]);
-  const versions = useLoad(() => call(api.GET('/product-versions', { params: { query: { limit: 200 } } })), [api]);
-  const [rejecting, setRejecting] = useState<string>();
-  const [reason, setReason] = useState('');
-  const action = useSubmit(['reason']);
-  const levelName = (id: string) => levels.data?.items.find((l) => l.id === id)?.name ?? id;
-  const versionName = (id: string) => versions.data?.items.find((v) => v.id === id)?.name ?? id;
+  const [mode, setMode] = useState<SubMode>();
+  const [notice, setNotice] = useState<string>();
+  const action = useSubmit([]);
   const replace = (s: Subscription) => {
     subs.setItems((xs) => xs.map((x) => (x.id === s.id ? s : x)));
     onChange();
   };
-  const approve = (id: string) =>
-    void action.run(async () => replace(await call(api.POST('/subscriptions/{id}/approve', { params: { path: { id } } }))));
-  const reject = (e: FormEvent) => {
-    e.preventDefault();
-    const id = rejecting!;
-    void action.run(async () => {
-      replace(await call(api.POST('/subscriptions/{id}/reject', { params: { path: { id } }, body: { reason: reason.trim() } })));
-      setRejecting(undefined);
-      setReason('');
-    });
+  const open = (m: SubMode) => {
+    setNotice(undefined);
+    action.clear();
+    setMode(m);
   };
+  const approve = (s: Subscription) =>
+    void action.run(async () => {
+      setNotice(undefined);
+      replace(await call(api.POST('/subscriptions/{id}/approve', { params: { path: { id: s.id } } })));
+      setNotice(t.approved);
+    });
+  const showActions = manage || mayRenew;
   return (
     <>
       <h3>{t.subscriptions}</h3>
-      {action.error !== undefined && !rejecting && action.summary}
+      {notice && <Notice>{notice}</Notice>}
+      {action.summary}
       {!subs.loading && subs.error === undefined && subs.items.length === 0 && <Empty>{t.noSubscriptions}</Empty>}
       {subs.items.length > 0 && (
         <div className="cp-table-wrap">
@@ -184,55 +414,108 @@ function Subscriptions({ projectId, onChange }: { projectId: string; onChange: (
                 <th scope="col">{t.start}</th>
                 <th scope="col">{t.end}</th>
                 <th scope="col">{t.status}</th>
-                {manage && <th scope="col">{strings.common.actions}</th>}
+                {showActions && <th scope="col">{strings.common.actions}</th>}
               </tr>
             </thead>
             <tbody>
-              {subs.items.map((s) => (
-                <tr key={s.id}>
-                  <td>{levelName(s.levelId)}</td>
-                  <td>{versionName(s.productVersionId)}</td>
-                  <td>{s.startDate}</td>
-                  <td>{s.endDate}</td>
-                  <td>
-                    {t.subscriptionStatus(s.status)}
-                    {s.rejectionReason && <span className="cp-muted"> ({s.rejectionReason})</span>}
-                  </td>
-                  {manage && (
+              {subs.items.map((s) => {
+                const renewable = s.status === 'ACTIVE' || s.status === 'EXPIRED';
+                return (
+                  <tr key={s.id}>
+                    <td>{cat.levelName(s.levelId)}</td>
+                    <td>{cat.versionName(s.productVersionId)}</td>
+                    <td>{s.startDate}</td>
+                    <td>{s.endDate}</td>
                     <td>
-                      {s.status === 'REQUESTED' && (
-                        <span className="cp-toolbar">
-                          <button type="button" className="cp-button" disabled={action.busy} onClick={() => approve(s.id)}>
-                            {t.approve}
-                          </button>
-                          <button type="button" className="cp-button cp-danger" onClick={() => setRejecting(s.id)}>
-                            {t.reject}
-                          </button>
-                        </span>
-                      )}
+                      {t.subscriptionStatus(s.status)}
+                      {s.rejectionReason && <span className="cp-muted"> ({s.rejectionReason})</span>}
                     </td>
-                  )}
-                </tr>
-              ))}
+                    {showActions && (
+                      <td>
+                        <div className="cp-toolbar" role="group" aria-label={t.subscriptionActions(cat.levelName(s.levelId), s.startDate)}>
+                          {manage && s.status === 'REQUESTED' && (
+                            <>
+                              <button type="button" className="cp-button" disabled={action.busy} onClick={() => approve(s)}>
+                                {t.approve}
+                              </button>
+                              <button type="button" className="cp-button cp-danger" onClick={() => open({ kind: 'reject', sub: s })}>
+                                {t.reject}
+                              </button>
+                            </>
+                          )}
+                          {mayRenew && renewable && (
+                            <button type="button" className="cp-button" onClick={() => open({ kind: 'renew', sub: s })}>
+                              {manage ? t.renew : t.requestRenewal}
+                            </button>
+                          )}
+                          {manage && s.status !== 'REJECTED' && (
+                            <button type="button" className="cp-button" onClick={() => open({ kind: 'edit', sub: s })}>
+                              {t.editSubscription}
+                            </button>
+                          )}
+                          {manage && (
+                            <DeleteAction
+                              label={t.deleteSubscription}
+                              confirm={t.deleteSubscriptionConfirm}
+                              onDelete={() => call(api.DELETE('/subscriptions/{id}', { params: { path: { id: s.id } } }))}
+                              onDeleted={() => {
+                                subs.setItems((xs) => xs.filter((x) => x.id !== s.id));
+                                if (mode?.sub.id === s.id) setMode(undefined);
+                                setNotice(t.subscriptionDeleted);
+                                onChange();
+                              }}
+                            />
+                          )}
+                        </div>
+                      </td>
+                    )}
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>
       )}
-      {manage && rejecting && (
-        <form ref={action.formRef} onSubmit={reject} noValidate className="cp-card" aria-label={t.reject}>
-          {action.summary}
-          <TextField label={t.rejectReason} required value={reason} onChange={(e) => setReason(e.target.value)} error={action.fieldErrors.reason} autoFocus />
-          <div className="cp-toolbar">
-            <button type="submit" className="cp-button cp-danger" disabled={action.busy}>
-              {t.reject}
-            </button>
-            <button type="button" className="cp-button" onClick={() => setRejecting(undefined)}>
-              {strings.common.cancel}
-            </button>
-          </div>
-        </form>
-      )}
       <PagedFooter paged={subs} />
+      {mode?.kind === 'reject' && manage && (
+        <RejectForm
+          key={mode.sub.id}
+          sub={mode.sub}
+          onCancel={() => setMode(undefined)}
+          onDone={(s) => {
+            setMode(undefined);
+            replace(s);
+            setNotice(t.rejected);
+          }}
+        />
+      )}
+      {mode?.kind === 'renew' && mayRenew && (
+        <RenewForm
+          key={mode.sub.id}
+          sub={mode.sub}
+          cat={cat}
+          onCancel={() => setMode(undefined)}
+          onDone={(s) => {
+            setMode(undefined);
+            subs.reload();
+            onChange();
+            setNotice(s.status === 'REQUESTED' ? t.renewalRequested : t.renewed);
+          }}
+        />
+      )}
+      {mode?.kind === 'edit' && manage && (
+        <EditSubscriptionForm
+          key={mode.sub.id}
+          sub={mode.sub}
+          cat={cat}
+          onCancel={() => setMode(undefined)}
+          onDone={(s) => {
+            setMode(undefined);
+            replace(s);
+            setNotice(strings.common.saved);
+          }}
+        />
+      )}
     </>
   );
 }
@@ -360,7 +643,9 @@ function ProjectPartners({ project }: { project: Project }) {
             <tbody>
               {partners.items.map((p) => (
                 <tr key={p.id}>
-                  <td>{p.name}</td>
+                  <td>
+                    <Link to={`#/partners/${p.id}`}>{p.name}</Link>
+                  </td>
                   <td>{p.partnerNumber}</td>
                   {manage && (
                     <td>
@@ -396,3 +681,12 @@ function ProjectPartners({ project }: { project: Project }) {
   );
 }
 
+
+/** CustomerName names a project's customer (getCustomer), falling back to the word while it loads or if unreadable. */
+function CustomerName({ customerId }: { customerId: string }) {
+  const { api } = useSignedIn();
+  const customer = useLoad(() => call(api.GET('/customers/{customerId}', { params: { path: { customerId } } })), [api, customerId]);
+  if (customer.data) return <>{customer.data.name}</>;
+  if (customer.loading) return <span className="cp-muted">{t.customerLoading}</span>;
+  return <>{t.customer}</>;
+}

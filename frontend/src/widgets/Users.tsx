@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { call } from '../api/client';
-import type { PortalUser, Role } from '../api/types';
+import type { PortalUser, Project, Role } from '../api/types';
 import { useSignedIn } from '../core/context';
-import { Empty, Notice, PagedFooter, SelectField, TextField, opt, usePaged, useSubmit } from '../core/ui';
+import { DeleteAction, Empty, Link, Notice, PagedFooter, SelectField, TextField, opt, usePaged, useSubmit } from '../core/ui';
 import { strings } from '../strings';
 
 const t = strings.users;
@@ -53,6 +53,34 @@ function InviteForm({ onDone, onCancel }: { onDone: (u: PortalUser) => void; onC
   );
 }
 
+/** UserProjects lists the projects a user is assigned to (listUserProjects), paged. */
+function UserProjects({ user, onClose }: { user: PortalUser; onClose: () => void }) {
+  const { api } = useSignedIn();
+  const projects = usePaged<Project>(
+    (cursor) => call(api.GET('/users/{userId}/projects', { params: { path: { userId: user.id }, query: { cursor } } })),
+    [api, user.id],
+  );
+  return (
+    <section className="cp-card" aria-labelledby="cp-user-projects-h" id="cp-user-projects">
+      <h3 id="cp-user-projects-h">{t.projectsHeading(user.username)}</h3>
+      {!projects.loading && projects.error === undefined && projects.items.length === 0 && <Empty>{t.noProjects}</Empty>}
+      {projects.items.length > 0 && (
+        <ul aria-label={t.projectsTable(user.username)}>
+          {projects.items.map((p) => (
+            <li key={p.id}>
+              <Link to={`#/projects/${p.id}`}>{p.name}</Link>
+            </li>
+          ))}
+        </ul>
+      )}
+      <PagedFooter paged={projects} />
+      <button type="button" className="cp-button" onClick={onClose}>
+        {t.hideProjects}
+      </button>
+    </section>
+  );
+}
+
 /** Users is the admin's list of portal users: invite, change role, enable/disable, resend invitations. */
 export function Users() {
   const { api, me } = useSignedIn();
@@ -61,6 +89,7 @@ export function Users() {
   const [filters, setFilters] = useState<{ q?: string; role?: Role }>({});
   const [inviting, setInviting] = useState(false);
   const [notice, setNotice] = useState<string>();
+  const [showing, setShowing] = useState<PortalUser>();
   const action = useSubmit([]);
   const allowed = me.permissions.manageUsers;
   const paged = usePaged<PortalUser>(
@@ -82,6 +111,12 @@ export function Users() {
     void action.run(async () => {
       await call(api.POST('/users/{userId}/invitation', { params: { path: { userId: u.id } } }));
       setNotice(t.resent(u.username));
+    });
+  const passwordReset = (u: PortalUser) =>
+    void action.run(async () => {
+      setNotice(undefined);
+      await call(api.POST('/users/{userId}/password-reset', { params: { path: { userId: u.id } } }));
+      setNotice(t.passwordResetSent(u.username));
     });
   return (
     <section aria-labelledby="cp-users-h">
@@ -172,6 +207,32 @@ export function Users() {
                           {t.resend(u.username)}
                         </button>
                       )}
+                      {!u.invitationPending && u.enabled && (
+                        <button type="button" className="cp-button" disabled={action.busy} onClick={() => passwordReset(u)}>
+                          {t.passwordReset(u.username)}
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        className="cp-button"
+                        aria-expanded={showing?.id === u.id}
+                        aria-controls={showing?.id === u.id ? 'cp-user-projects' : undefined}
+                        onClick={() => setShowing(showing?.id === u.id ? undefined : u)}
+                      >
+                        {t.showProjects(u.username)}
+                      </button>
+                      {!self && (
+                        <DeleteAction
+                          label={t.deleteUser(u.username)}
+                          confirm={t.deleteConfirm(u.username)}
+                          onDelete={() => call(api.DELETE('/users/{userId}', { params: { path: { userId: u.id } } }))}
+                          onDeleted={() => {
+                            paged.setItems((xs) => xs.filter((x) => x.id !== u.id));
+                            if (showing?.id === u.id) setShowing(undefined);
+                            setNotice(t.deleted(u.username));
+                          }}
+                        />
+                      )}
                     </td>
                   </tr>
                 );
@@ -181,6 +242,7 @@ export function Users() {
         </div>
       )}
       <PagedFooter paged={paged} />
+      {showing && <UserProjects key={showing.id} user={showing} onClose={() => setShowing(undefined)} />}
     </section>
   );
 }
