@@ -43,29 +43,36 @@ func (db *DB) CreateSSOSession(ctx context.Context, id, subject, secretHash, acc
 
 type ssoSessionRow struct {
 	Subject      string    `gorm:"column:subject"`
-	SecretHash   string    `gorm:"column:secret_hash"`
 	AccountState string    `gorm:"column:account_state"`
 	AuthTime     time.Time `gorm:"column:auth_time"`
 }
 
-// UseSSOSession returns the session id if it is live at now, and in the same statement moves
-// its idle expiry to idleExpiresAt, never beyond the session's maximum lifetime. A session that
-// is unknown, ended or over is NotFound.
-func (db *DB) UseSSOSession(ctx context.Context, id string, now, idleExpiresAt time.Time) (subject, secretHash, accountState string, authTime time.Time, err error) {
+// UseSSOSession returns the session id if it is live at now and, when secretHash is not empty,
+// has that secret hash; in the same statement it moves the session's idle expiry to
+// idleExpiresAt, never beyond its maximum lifetime. Only a request that proves the secret (or
+// holds a code or refresh token of the session: secretHash "") keeps a session alive: a
+// session id alone, which tokens and redirects carry, must not. A session that is unknown,
+// ended, over or has another secret is NotFound.
+func (db *DB) UseSSOSession(ctx context.Context, id, secretHash string, now, idleExpiresAt time.Time) (subject, accountState string, authTime time.Time, err error) {
 	now, idle := utc(now), utc(idleExpiresAt)
-	var rows []ssoSessionRow
-	err = db.gorm.WithContext(ctx).Raw(`UPDATE sso_sessions
+	q := `UPDATE sso_sessions
 		SET idle_expires_at = CASE WHEN ? < expires_at THEN ? ELSE expires_at END
-		WHERE id = ? AND idle_expires_at > ? AND expires_at > ?
-		RETURNING subject, secret_hash, account_state, auth_time`, idle, idle, id, now, now).Scan(&rows).Error
+		WHERE id = ? AND idle_expires_at > ? AND expires_at > ?`
+	args := []any{idle, idle, id, now, now}
+	if secretHash != "" {
+		q += ` AND secret_hash = ?`
+		args = append(args, secretHash)
+	}
+	var rows []ssoSessionRow
+	err = db.gorm.WithContext(ctx).Raw(q+` RETURNING subject, account_state, auth_time`, args...).Scan(&rows).Error
 	if err != nil {
-		return "", "", "", time.Time{}, translate(err, op{context: "use sso session"})
+		return "", "", time.Time{}, translate(err, op{context: "use sso session"})
 	}
 	if len(rows) != 1 {
-		return "", "", "", time.Time{}, portal.Errorf(portal.NotFound, sessionNotFound)
+		return "", "", time.Time{}, portal.Errorf(portal.NotFound, sessionNotFound)
 	}
 	r := rows[0]
-	return r.Subject, r.SecretHash, r.AccountState, r.AuthTime.UTC(), nil
+	return r.Subject, r.AccountState, r.AuthTime.UTC(), nil
 }
 
 // DeleteSSOSession ends the session id and, by cascade, its codes. Ending a session that does

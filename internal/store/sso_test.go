@@ -28,26 +28,28 @@ func TestSSOSessions(t *testing.T) {
 		tests := []struct {
 			name     string
 			id       string
+			secret   string // "": any
 			now      time.Time
 			idle     time.Time
 			wantKind *portal.Kind // nil for a live session
 		}{
 			{name: "live", id: "s1", now: t0.Add(29 * time.Minute), idle: t0.Add(59 * time.Minute)},
-			{name: "idle moved forward", id: "s1", now: t0.Add(58 * time.Minute), idle: t0.Add(88 * time.Minute)},
+			{name: "wrong secret", id: "s1", secret: "other", now: t0.Add(30 * time.Minute), idle: t0.Add(60 * time.Minute), wantKind: &notFound},
+			{name: "idle moved forward", id: "s1", secret: "hash", now: t0.Add(58 * time.Minute), idle: t0.Add(88 * time.Minute)},
 			{name: "idle capped at max", id: "s1", now: t0.Add(59*time.Minute + 59*time.Second), idle: t0.Add(90 * time.Minute)},
 			{name: "over at max", id: "s1", now: t0.Add(time.Hour), idle: t0.Add(90 * time.Minute), wantKind: &notFound},
 			{name: "unknown", id: "nope", now: t0, idle: t0.Add(time.Minute), wantKind: &notFound},
 		}
 		for _, tt := range tests {
-			sub, hash, state, authTime, err := db.UseSSOSession(ctx, tt.id, tt.now, tt.idle)
+			sub, state, authTime, err := db.UseSSOSession(ctx, tt.id, tt.secret, tt.now, tt.idle)
 			if tt.wantKind != nil {
 				if !portal.IsKind(err, *tt.wantKind) {
 					t.Errorf("%s: err %v, want %v", tt.name, err, *tt.wantKind)
 				}
 				continue
 			}
-			if err != nil || sub != a.Subject || hash != "hash" || state != "cp-customer" || !authTime.Equal(t0) {
-				t.Errorf("%s: %q %q %q %v %v", tt.name, sub, hash, state, authTime, err)
+			if err != nil || sub != a.Subject || state != "cp-customer" || !authTime.Equal(t0) {
+				t.Errorf("%s: %q %q %v %v", tt.name, sub, state, authTime, err)
 			}
 		}
 
@@ -55,8 +57,19 @@ func TestSSOSessions(t *testing.T) {
 		if err := db.CreateSSOSession(ctx, "s3", a.Subject, "hash", "", t0, t0.Add(time.Minute), t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, _, _, err := db.UseSSOSession(ctx, "s3", t0.Add(time.Minute), t0.Add(2*time.Minute)); !portal.IsKind(err, portal.NotFound) {
+		if _, _, _, err := db.UseSSOSession(ctx, "s3", "", t0.Add(time.Minute), t0.Add(2*time.Minute)); !portal.IsKind(err, portal.NotFound) {
 			t.Errorf("idle session: %v, want NotFound", err)
+		}
+
+		// A wrong secret does not keep a session from idling out.
+		if err := db.CreateSSOSession(ctx, "s5", a.Subject, "hash", "", t0, t0.Add(time.Minute), t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := db.UseSSOSession(ctx, "s5", "guess", t0.Add(30*time.Second), t0.Add(time.Hour)); !portal.IsKind(err, portal.NotFound) {
+			t.Errorf("wrong secret: %v, want NotFound", err)
+		}
+		if _, _, _, err := db.UseSSOSession(ctx, "s5", "hash", t0.Add(2*time.Minute), t0.Add(time.Hour)); !portal.IsKind(err, portal.NotFound) {
+			t.Errorf("session kept alive by a wrong secret: %v, want NotFound", err)
 		}
 
 		// Codes: single use under concurrency, replay reported with the session, expiry,
@@ -115,7 +128,7 @@ func TestSSOSessions(t *testing.T) {
 		if err := db.DeleteAccount(ctx, a.Subject); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, _, _, err := db.UseSSOSession(ctx, "s1", t0, t0.Add(time.Minute)); !portal.IsKind(err, portal.NotFound) {
+		if _, _, _, err := db.UseSSOSession(ctx, "s1", "", t0, t0.Add(time.Minute)); !portal.IsKind(err, portal.NotFound) {
 			t.Errorf("session of deleted account: %v, want NotFound", err)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -69,6 +71,9 @@ type asset struct {
 	contentType string
 	etag        string
 	immutable   bool
+	// csp is the policy of an HTML page: the page's one, plus the hashes of its inline
+	// scripts (silent-check-sso.html is one inline postMessage, which 'self' alone blocks).
+	csp string
 }
 
 // New loads the embedded build. It fails when the build is missing, so a binary built without
@@ -103,7 +108,6 @@ func newUI(dist fs.FS, cfg Config) (*UI, error) {
 	if !ok {
 		return nil, errors.New("webui: the frontend build is missing (dist/index.html); run 'npm ci && npm run build' in frontend/")
 	}
-	u.index = idx
 	delete(u.assets, "/index.html")
 	u.configJSON, err = json.Marshal(ClientConfig{APIURL: cfg.APIURL, Auth: AuthConfig{URL: cfg.AuthURL, Realm: cfg.Realm, ClientID: cfg.ClientID}})
 	if err != nil {
@@ -125,7 +129,33 @@ func newUI(dist fs.FS, cfg Config) (*UI, error) {
 		"object-src 'none'",
 		"frame-ancestors 'self'",
 	}, "; ")
+	for p, a := range u.assets {
+		if strings.HasSuffix(p, ".html") {
+			a.csp = pageCSP(u.csp, a.body)
+			u.assets[p] = a
+		}
+	}
+	idx.csp = pageCSP(u.csp, idx.body)
+	u.index = idx
 	return u, nil
+}
+
+// inlineScript matches a script element without attributes: an inline script (one with src
+// has attributes and needs no hash).
+var inlineScript = regexp.MustCompile(`(?is)<script>(.*?)</script>`)
+
+// pageCSP is csp with script-src extended by the CSP hashes of body's inline scripts, so that
+// exactly these run and no injected one does.
+func pageCSP(csp string, body []byte) string {
+	var hashes []string
+	for _, m := range inlineScript.FindAllSubmatch(body, -1) {
+		sum := sha256.Sum256(m[1])
+		hashes = append(hashes, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	}
+	if len(hashes) == 0 {
+		return csp
+	}
+	return strings.Replace(csp, "script-src 'self'", "script-src 'self' "+strings.Join(hashes, " "), 1)
 }
 
 // ServeHTTP answers GET and HEAD for /, /portal-config.json and the build's files.
@@ -138,7 +168,6 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := path.Clean("/" + r.URL.Path)
 	switch p {
 	case "/", "/index.html":
-		w.Header().Set("Content-Security-Policy", u.csp)
 		u.serve(w, r, u.index)
 		return
 	case "/portal-config.json":
@@ -153,9 +182,6 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if strings.HasSuffix(p, ".html") {
-		w.Header().Set("Content-Security-Policy", u.csp)
-	}
 	// Other sites embed the widget bundle, so it may be fetched cross-origin as a module.
 	if strings.HasPrefix(p, "/ui/") {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -166,6 +192,10 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) serve(w http.ResponseWriter, r *http.Request, a asset) {
 	h := w.Header()
+	if a.csp != "" {
+		h.Set("Content-Security-Policy", a.csp)
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Type", a.contentType)
 	h.Set("ETag", a.etag)
 	if a.immutable {

@@ -1,6 +1,8 @@
 package webui
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -134,5 +136,44 @@ func TestSplitIssuer(t *testing.T) {
 		if base != tt.base || realm != tt.realm || (err == nil) != (tt.base != "") {
 			t.Errorf("SplitIssuer(%q) = %q, %q, %v", tt.in, base, realm, err)
 		}
+	}
+}
+
+// TestInlineScriptsOfTheBuildRun: keycloak-js's silent-check-sso.html is one inline script that
+// posts the callback URL to the portal page; under script-src 'self' alone it is blocked and the
+// silent sign-in check times out. The page's own scripts are allowed by hash, nothing else.
+func TestInlineScriptsOfTheBuildRun(t *testing.T) {
+	t.Parallel()
+	const script = "\n      parent.postMessage(location.href, location.origin);\n    "
+	u, err := newUI(fstest.MapFS{
+		"index.html":            {Data: []byte(`<!doctype html><script type="module" src="/ui/widgets.js"></script><cp-portal></cp-portal>`)},
+		"silent-check-sso.html": {Data: []byte("<!doctype html>\n<html>\n  <body>\n    <script>" + script + "</script>\n  </body>\n</html>\n")},
+		"ui/widgets.js":         {Data: []byte("export {}")},
+	}, Config{APIURL: "https://portal.example.com", AuthURL: "https://kc.example.com", Realm: "acme", ClientID: "customer-portal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(script))
+	hash := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	tests := []struct {
+		name, path string
+		want       string
+		wantNot    string
+	}{
+		{"silent check page runs its script", "/silent-check-sso.html", "script-src 'self' " + hash + ";", "script-src 'self' 'unsafe-inline'"},
+		{"portal page runs no inline script", "/", "script-src 'self';", "sha256-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			u.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+			csp := rec.Header().Get("Content-Security-Policy")
+			if rec.Code != http.StatusOK || !strings.Contains(csp, tt.want) || strings.Contains(csp, tt.wantNot) {
+				t.Errorf("%d CSP %q, want it to contain %q and not %q", rec.Code, csp, tt.want, tt.wantNot)
+			}
+			if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q, want nosniff", got)
+			}
+		})
 	}
 }

@@ -30,9 +30,10 @@ import (
 type Sessions interface {
 	// CreateSSOSession stores a new session of subject; an unknown subject is NotFound.
 	CreateSSOSession(ctx context.Context, id, subject, secretHash, accountState string, authTime, idleExpiresAt, expiresAt time.Time) error
-	// UseSSOSession returns the session if it is live at now and moves its idle expiry to
-	// idleExpiresAt (never beyond its maximum); NotFound when it is unknown, ended or over.
-	UseSSOSession(ctx context.Context, id string, now, idleExpiresAt time.Time) (subject, secretHash, accountState string, authTime time.Time, err error)
+	// UseSSOSession returns the session if it is live at now and has secretHash (any when
+	// secretHash is ""), and moves its idle expiry to idleExpiresAt (never beyond its maximum);
+	// NotFound when it is unknown, ended, over or has another secret, which leaves it as it was.
+	UseSSOSession(ctx context.Context, id, secretHash string, now, idleExpiresAt time.Time) (subject, accountState string, authTime time.Time, err error)
 	// DeleteSSOSession ends a session and its codes; an unknown id is not an error.
 	DeleteSSOSession(ctx context.Context, id string) error
 	// PutAuthorizationCode stores a code's hash with its session and request until expiresAt.
@@ -322,12 +323,15 @@ func (i *Issuer) cookieSession(r *http.Request) (a *portal.Account, sid string, 
 // keeps the session from idling out. A session whose account is gone, disabled or changed in
 // its roles since sign-in is ended: NotFound, as for one that never existed.
 func (i *Issuer) useSession(ctx context.Context, sid, secret string, now time.Time) (*portal.Account, time.Time, error) {
-	subject, secretHash, state, authTime, err := i.sessions.UseSSOSession(ctx, sid, now, now.Add(i.refreshTTL))
+	secretHash := ""
+	if secret != "" {
+		secretHash = hashSecret(secret)
+	}
+	// The store checks the secret in the statement that keeps the session alive: a request
+	// with the session id alone (tokens and redirects carry it) must not extend it.
+	subject, state, authTime, err := i.sessions.UseSSOSession(ctx, sid, secretHash, now, now.Add(i.refreshTTL))
 	if err != nil {
 		return nil, time.Time{}, err
-	}
-	if secret != "" && subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(secretHash)) != 1 {
-		return nil, time.Time{}, portal.Errorf(portal.NotFound, "session not found")
 	}
 	a, err := i.accounts.GetAccountBySubject(ctx, subject)
 	if err != nil && !portal.IsKind(err, portal.NotFound) {
@@ -343,15 +347,17 @@ func (i *Issuer) useSession(ctx context.Context, sid, secret string, now time.Ti
 	return a, authTime, nil
 }
 
-// accountState is what a session remembers of its account: when the roles change, the session
-// ends, so that nobody keeps signing in silently with what an admin took away.
+// accountState is what a session remembers of its account: its roles and a fingerprint of its
+// password hash. When either changes, the session ends, so that nobody keeps signing in
+// silently with what an admin took away, or after the user reset a password they believe
+// someone else learned.
 func accountState(a *portal.Account) string {
 	roles := make([]string, len(a.Roles))
 	for n, r := range a.Roles {
 		roles[n] = string(r)
 	}
 	slices.Sort(roles)
-	return strings.Join(roles, ",")
+	return strings.Join(roles, ",") + ";" + hashSecret("password\x00" + a.PasswordHash)[:16]
 }
 
 // redirectWithCode issues an authorization code of session sid and sends the browser back.

@@ -263,7 +263,49 @@ func TestBrowserSignIn(t *testing.T) {
 		t.Run("logout", func(t *testing.T) { testLogout(t, e) })
 		t.Run("session ends with account", func(t *testing.T) { testSessionFollowsAccount(t, e) })
 		t.Run("cors", func(t *testing.T) { testCORS(t, e) })
+		t.Run("session cookie", func(t *testing.T) { testSessionCookie(t, e) })
 	})
+}
+
+// testSessionCookie: the session id is no secret (session_state, the tokens' sid), so a
+// cookie with it and anything else must neither sign in nor keep the session from idling out.
+func testSessionCookie(t *testing.T, e *browserEnv) {
+	tests := []struct {
+		name   string
+		cookie func(sid string) string
+	}{
+		{"wrong secret", func(sid string) string { return sid + ".GUESSEDSECRETGUESSEDSECRET" }},
+		{"empty secret", func(sid string) string { return sid + "." }},
+		{"id alone", func(sid string) string { return sid }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := e.browser(t, "10.0.9.1")
+			tok := e.loginPage(t, b, e.authURL())
+			resp, _ := e.submit(t, b, tok, "ada", adaPassword)
+			sid := callback(t, resp, "fragment").Get("session_state")
+			if sid == "" {
+				t.Fatal("no session_state")
+			}
+			e.clock.Advance(e.iss.refreshTTL - time.Minute)
+			req, err := http.NewRequest(http.MethodGet, e.authURL("prompt", "none"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.AddCookie(&http.Cookie{Name: SessionCookie, Value: tt.cookie(sid)})
+			resp, _ = e.browser(t, "10.0.9.2").do(t, req)
+			if cb := callback(t, resp, "fragment"); cb.Get("error") != "login_required" {
+				t.Fatalf("the session id with a %s signed in: %v", tt.name, cb)
+			}
+			// Past the idle time of the sign-in: the session is over unless the forged cookie
+			// kept it alive.
+			e.clock.Advance(2 * time.Minute)
+			resp, _ = b.get(t, e.authURL("prompt", "none"))
+			if cb := callback(t, resp, "fragment"); cb.Get("error") != "login_required" {
+				t.Errorf("a cookie with the session id and a %s kept the session alive: %v", tt.name, cb)
+			}
+		})
+	}
 }
 
 func testFlow(t *testing.T, e *browserEnv) {
@@ -678,6 +720,15 @@ func testSessionFollowsAccount(t *testing.T, e *browserEnv) {
 		}},
 		{"role changed", func(t *testing.T, sub string) {
 			if _, err := e.db.UpdateAccount(ctx, sub, func(a *portal.Account) error { a.Roles = []portal.Role{portal.RoleAdmin}; return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"password changed", func(t *testing.T, sub string) {
+			hash, err := HashPassword("a-new-password-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.db.UpdateAccount(ctx, sub, func(a *portal.Account) error { a.PasswordHash = hash; return nil }); err != nil {
 				t.Fatal(err)
 			}
 		}},

@@ -31,12 +31,35 @@ func originOf(u *url.URL) string {
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
 }
 
+// asciiHost reports whether host is plain ASCII (a registered origin is, IDNs in their
+// xn-- form). Go lower-cases Unicode, browsers apply IDNA: "İntranet.com" lower-cases to
+// "intranet.com" here but is another, registrable domain (xn--...) in a browser.
+func asciiHost(host string) bool {
+	for n := 0; n < len(host); n++ {
+		if host[n] < 0x21 || host[n] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// dotSegments reports whether path (decoded) has a "." or ".." segment: browsers resolve them,
+// "%2e%2e" included, so "/app/%2e%2e/other" passes a prefix check for "/app/*" but leaves it.
+func dotSegments(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
 // ParseWebOrigin checks that s is an origin such as https://intranet.example.com or
 // http://localhost:5173 (scheme, host and optional port; no path, query or fragment) and
 // returns it lower-cased. internal/config validates PORTAL_WEB_ORIGINS the same way.
 func ParseWebOrigin(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSuffix(s, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !asciiHost(u.Host) || u.User != nil ||
 		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "#") {
 		return "", fmt.Errorf("web origin %q must be scheme://host[:port], like https://intranet.example.com", s)
 	}
@@ -83,13 +106,19 @@ func (i *Issuer) configureBrowser(cfg Config) error {
 }
 
 // checkRedirect returns the parsed raw redirect URI when it is absolute http(s), free of user
-// information and fragment (RFC 6749 §3.1.2), and matches a registered pattern.
+// information and fragment (RFC 6749 §3.1.2), has an ASCII host and no dot segments or
+// backslashes in its path (where Go and browsers would disagree on what it names), and matches
+// a registered pattern. The raw string is what the browser is sent to, so every check must hold
+// for the browser's reading of it too.
 func (i *Issuer) checkRedirect(raw string) (*url.URL, bool) {
 	if raw == "" || strings.Contains(raw, "#") || len(raw) > 2048 {
 		return nil, false
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" ||
+		!asciiHost(u.Host) || dotSegments(u.Path) ||
+		// Browsers read a backslash in the path as "/" in http(s) URLs ("/app/..\other" is "/other").
+		strings.Contains(strings.SplitN(raw, "?", 2)[0], `\`) {
 		return nil, false
 	}
 	for _, p := range i.redirects {

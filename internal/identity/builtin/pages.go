@@ -24,7 +24,7 @@ var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>{{.Title}} · Customer Portal</title>
 <link rel="stylesheet" href="{{.CSS}}">
 </head>
@@ -78,7 +78,9 @@ func (i *Issuer) page(w http.ResponseWriter, status int, formTarget string, d pa
 		"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the
+	// form's POST, which sameOrigin (rightly) refuses; other origins still get no Referer.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	noStore(w)
 	w.WriteHeader(status)
