@@ -304,6 +304,14 @@ func webOrigin(s string) error {
 		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(s, "*?#") {
 		return fmt.Errorf("%q is not an origin like https://intranet.example.com (scheme, host and port only)", s)
 	}
+	// Browsers send an internationalised host in its IDNA (punycode) form and match origins
+	// byte for byte; a Unicode spelling here would never match, or, lower-cased by Go rather
+	// than mapped by IDNA, match another domain.
+	for _, r := range u.Host {
+		if r < 0x21 || r > 0x7e {
+			return fmt.Errorf("%q has a non-ASCII host: write it in its ASCII (punycode) form as browsers send it, e.g. https://xn--bcher-kva.example for https://bücher.example", s)
+		}
+	}
 	return nil
 }
 

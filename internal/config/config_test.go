@@ -34,6 +34,7 @@ func TestLoadWebOrigins(t *testing.T) {
 		value   string
 		want    []string
 		wantErr bool
+		wantMsg string // in the error, when set
 	}{
 		{value: "", want: nil},
 		{value: "https://Intranet.example.com, http://localhost:5173/", want: []string{"https://intranet.example.com", "http://localhost:5173"}},
@@ -42,12 +43,21 @@ func TestLoadWebOrigins(t *testing.T) {
 		{value: "https://*.example.com", wantErr: true},
 		{value: "https://intranet.example.com?x", wantErr: true},
 		{value: "ftp://intranet.example.com", wantErr: true},
+		{value: "https://xn--bcher-kva.example", want: []string{"https://xn--bcher-kva.example"}},
+		{value: "https://bücher.example", wantErr: true, wantMsg: "non-ASCII host"},
+		{value: "https://İntranet.example.com", wantErr: true, wantMsg: "non-ASCII host"},
+		{value: "https://intranet。example.com", wantErr: true, wantMsg: "non-ASCII host"},
+		{value: "https://intranet.example.com:８０", wantErr: true},
+		{value: "https://intranet.example.com, https://bücher.example:8443", wantErr: true, wantMsg: "punycode"},
 	}
 	for _, tt := range tests {
 		c, err := Load(env(map[string]string{"PORTAL_WEB_ORIGINS": tt.value}))
 		if tt.wantErr {
 			if err == nil || !strings.Contains(err.Error(), "PORTAL_WEB_ORIGINS") {
 				t.Errorf("%q: error %v, want one naming PORTAL_WEB_ORIGINS", tt.value, err)
+			}
+			if err != nil && !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("%q: error %v, want one saying %q", tt.value, err, tt.wantMsg)
 			}
 			continue
 		}

@@ -431,44 +431,66 @@ var (
 	errFormBrowser = errors.New("login form token of another browser")
 )
 
+// Purposes of the tokens sealed in the issuer's forms: a token made for one form does not
+// open as another's.
+const (
+	loginPurpose  = "login-form"
+	logoutPurpose = "logout-form"
+)
+
 // sealForm signs ar for the login form, valid for formTTL in the browser with this cookie hash.
 func (i *Issuer) sealForm(ar authRequest, browser string, now time.Time) (string, error) {
 	ar.Expires = now.Add(formTTL).Unix()
 	ar.Browser = browser
-	body, err := json.Marshal(ar)
+	return i.sealToken(loginPurpose, ar)
+}
+
+// sealToken signs v (JSON) for a form of purpose with the active key.
+func (i *Issuer) sealToken(purpose string, v any) (string, error) {
+	body, err := json.Marshal(v)
 	if err != nil {
 		return "", err
 	}
 	payload := base64.RawURLEncoding.EncodeToString(body)
-	return payload + "." + base64.RawURLEncoding.EncodeToString(formMAC(i.keys.active().form, payload)), nil
+	return payload + "." + base64.RawURLEncoding.EncodeToString(formMAC(i.keys.active().form, purpose, payload)), nil
 }
 
-// openFormToken verifies a token of sealForm against every published key (a rotation must not
-// break forms in flight) and the browser's cookie hash. An expired but authentic token of this
-// browser is returned with errFormExpired, so that the sign-in can start over.
-func (i *Issuer) openFormToken(tok, browser string) (*authRequest, error) {
+// openToken verifies a token of sealToken for purpose against every published key (a rotation
+// must not break forms in flight) and decodes it into v. Expiry and browser binding are the
+// caller's to check.
+func (i *Issuer) openToken(purpose, tok string, v any) error {
 	payload, sig, ok := strings.Cut(tok, ".")
 	mac, err := base64.RawURLEncoding.DecodeString(sig)
 	if !ok || err != nil {
-		return nil, errFormInvalid
+		return errFormInvalid
 	}
 	authentic := false
 	for _, k := range i.keys.keys {
-		if hmac.Equal(mac, formMAC(k.form, payload)) {
+		if hmac.Equal(mac, formMAC(k.form, purpose, payload)) {
 			authentic = true
 			break
 		}
 	}
 	if !authentic {
-		return nil, errFormInvalid
+		return errFormInvalid
 	}
 	body, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
-		return nil, errFormInvalid
+		return errFormInvalid
 	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return errFormInvalid
+	}
+	return nil
+}
+
+// openFormToken verifies a login form token and the browser's cookie hash. An expired but
+// authentic token of this browser is returned with errFormExpired, so that the sign-in can
+// start over.
+func (i *Issuer) openFormToken(tok, browser string) (*authRequest, error) {
 	var ar authRequest
-	if err := json.Unmarshal(body, &ar); err != nil {
-		return nil, errFormInvalid
+	if err := i.openToken(loginPurpose, tok, &ar); err != nil {
+		return nil, err
 	}
 	if browser == "" || subtle.ConstantTimeCompare([]byte(browser), []byte(ar.Browser)) != 1 {
 		return nil, errFormBrowser
@@ -484,9 +506,9 @@ func (i *Issuer) openFormToken(tok, browser string) (*authRequest, error) {
 	return &ar, nil
 }
 
-func formMAC(key []byte, payload string) []byte {
+func formMAC(key []byte, purpose, payload string) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("login-form\x00"))
+	m.Write([]byte(purpose + "\x00"))
 	m.Write([]byte(payload))
 	return m.Sum(nil)
 }

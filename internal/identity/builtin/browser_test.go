@@ -637,51 +637,250 @@ func testCredentials(t *testing.T, e *browserEnv) {
 	})
 }
 
+var sessionCode = regexp.MustCompile(`name="session_code" value="([^"]+)"`)
+
+// confirmPage checks that a logout answer is the confirmation page, changing nothing, and
+// returns its token.
+func confirmPage(t *testing.T, resp *http.Response, body string) string {
+	t.Helper()
+	m := sessionCode.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(body, "Do you want to sign out?") ||
+		!strings.Contains(body, `id="kc-logout"`) || resp.Header.Get("Location") != "" {
+		t.Fatalf("got %d Location=%q, want the confirmation page:\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if c := resp.Header.Get("Set-Cookie"); strings.Contains(c, SessionCookie) {
+		t.Errorf("confirmation page touches the session cookie: %q", c)
+	}
+	return m[1]
+}
+
+// expiredHint re-signs an ID token with an expiry in the past.
+func expiredHint(t *testing.T, e *browserEnv, idToken string) string {
+	t.Helper()
+	c, err := e.iss.parseIDTokenHint(idToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ExpiresAt = jwt.NewNumericDate(e.clock.Now().Add(-time.Hour))
+	s, err := sign(jwt.SigningMethodRS256, c, e.iss.keys.active())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// testLogout: the session ends at once only for an ID token hint of the browser's own session
+// (or of a session, when the browser has none); otherwise the user must confirm on a page whose
+// form is bound to the browser, so that no other site can sign users out.
 func testLogout(t *testing.T, e *browserEnv) {
-	signedIn := func(t *testing.T) (*browser, tokenResponse) {
+	other, err := CreateAccount(context.Background(), e.db, NewAccount{Username: "mallory", Email: "mallory@example.com",
+		Password: "mallory-password", Role: portal.RoleCustomer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedIn := func(t *testing.T, user, pw string) (*browser, tokenResponse) {
 		b := e.browser(t, "10.0.6.1")
-		return b, e.redeem(t, e.signIn(t, b))
+		resp, body := e.submit(t, b, e.loginPage(t, b, e.authURL()), user, pw)
+		code := callback(t, resp, "fragment").Get("code")
+		if code == "" {
+			t.Fatalf("sign-in of %s: %d %s", user, resp.StatusCode, body)
+		}
+		return b, e.redeem(t, code)
 	}
-	prompted := func(t *testing.T, b *browser) url.Values {
+	live := func(t *testing.T, b *browser) bool {
 		resp, _ := b.get(t, e.authURL("prompt", "none"))
-		return callback(t, resp, "fragment")
+		cb := callback(t, resp, "fragment")
+		if cb.Get("code") == "" && cb.Get("error") != "login_required" {
+			t.Fatalf("prompt=none: %v", cb)
+		}
+		return cb.Get("code") != ""
 	}
-	t.Run("redirect with id_token_hint", func(t *testing.T) {
-		b, tr := signedIn(t)
-		q := url.Values{"client_id": {"customer-portal"}, "post_logout_redirect_uri": {e.srv + "/app/bye"}, "id_token_hint": {tr.IDToken}}
-		resp, _ := b.get(t, e.srv+logoutEndpoint+"?"+q.Encode())
-		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != e.srv+"/app/bye" {
-			t.Fatalf("logout: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	bye := e.srv + "/app/bye"
+
+	tests := []struct {
+		name string
+		// fresh sends the request from a browser without a session; else from ada's.
+		fresh  bool
+		method string
+		origin string // of a POST
+		params func(own, others tokenResponse) url.Values
+		// wantLocation "" wants the confirmation page.
+		wantLocation                  string
+		wantOwnEnded, wantOthersEnded bool
+	}{
+		{name: "keycloak-js GET with own hint", method: http.MethodGet,
+			params: func(own, _ tokenResponse) url.Values {
+				return url.Values{"client_id": {"customer-portal"}, "post_logout_redirect_uri": {bye}, "id_token_hint": {own.IDToken}}
+			},
+			wantLocation: bye, wantOwnEnded: true},
+		{name: "keycloak-js POST from a web origin with own hint", method: http.MethodPost, origin: webOrigin,
+			params: func(own, _ tokenResponse) url.Values {
+				return url.Values{"client_id": {"customer-portal"}, "post_logout_redirect_uri": {webOrigin + "/intranet/"}, "id_token_hint": {own.IDToken}}
+			},
+			wantLocation: webOrigin + "/intranet/", wantOwnEnded: true},
+		{name: "own hint with state", method: http.MethodGet,
+			params: func(own, _ tokenResponse) url.Values {
+				return url.Values{"post_logout_redirect_uri": {bye}, "id_token_hint": {own.IDToken}, "state": {"s 1"}}
+			},
+			wantLocation: bye + "?state=s+1", wantOwnEnded: true},
+		{name: "expired own hint", method: http.MethodGet,
+			params: func(own, _ tokenResponse) url.Values {
+				return url.Values{"client_id": {"customer-portal"}, "post_logout_redirect_uri": {bye}, "id_token_hint": {expiredHint(t, e, own.IDToken)}}
+			},
+			wantLocation: bye, wantOwnEnded: true},
+		{name: "hint from a browser without session ends the hint's session only", fresh: true, method: http.MethodGet,
+			params: func(own, _ tokenResponse) url.Values {
+				return url.Values{"client_id": {"customer-portal"}, "post_logout_redirect_uri": {bye}, "id_token_hint": {own.IDToken}}
+			},
+			wantLocation: bye, wantOwnEnded: true},
+		{name: "cookie only, GET", method: http.MethodGet,
+			params: func(tokenResponse, tokenResponse) url.Values { return url.Values{} }},
+		{name: "cookie only, cross-site POST", method: http.MethodPost, origin: "https://evil.example.com",
+			params: func(tokenResponse, tokenResponse) url.Values { return url.Values{} }},
+		{name: "client_id and redirect without hint", method: http.MethodGet,
+			params: func(tokenResponse, tokenResponse) url.Values {
+				return url.Values{"client_id": {"customer-portal"}, "post_logout_redirect_uri": {bye}}
+			}},
+		{name: "another user's hint", method: http.MethodGet,
+			params: func(_, others tokenResponse) url.Values {
+				return url.Values{"client_id": {"customer-portal"}, "post_logout_redirect_uri": {bye}, "id_token_hint": {others.IDToken}}
+			}},
+		{name: "another user's hint, cross-site POST", method: http.MethodPost, origin: "https://evil.example.com",
+			params: func(_, others tokenResponse) url.Values {
+				return url.Values{"id_token_hint": {others.IDToken}}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, own := signedIn(t, "ada", adaPassword)
+			ob, others := signedIn(t, other.Username, "mallory-password")
+			from := b
+			if tt.fresh {
+				from = e.browser(t, "10.0.6.2")
+			}
+			q := tt.params(own, others)
+			var resp *http.Response
+			var body string
+			if tt.method == http.MethodPost {
+				resp, body = from.post(t, e.srv+logoutEndpoint, tt.origin, q)
+			} else {
+				resp, body = from.get(t, e.srv+logoutEndpoint+"?"+q.Encode())
+			}
+			if tt.wantLocation == "" {
+				confirmPage(t, resp, body)
+			} else {
+				if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != tt.wantLocation {
+					t.Fatalf("logout: %d to %q, want 302 to %q\n%s", resp.StatusCode, resp.Header.Get("Location"), tt.wantLocation, body)
+				}
+				if c := resp.Header.Get("Set-Cookie"); !strings.Contains(c, SessionCookie+"=;") || !strings.Contains(c, "Max-Age=0") {
+					t.Errorf("cookie not cleared: %q", c)
+				}
+			}
+			if got := !live(t, b); got != tt.wantOwnEnded {
+				t.Errorf("own session ended = %v, want %v", got, tt.wantOwnEnded)
+			}
+			if got := !live(t, ob); got != tt.wantOthersEnded {
+				t.Errorf("other user's session ended = %v, want %v", got, tt.wantOthersEnded)
+			}
+			resp2, body2 := e.exchange(t, refreshForm(own.RefreshToken))
+			if tt.wantOwnEnded {
+				wantOAuthError(t, resp2, body2, 400, "Session not active")
+			} else if resp2.StatusCode != http.StatusOK {
+				t.Errorf("refresh after a logout that changed nothing: %d %s", resp2.StatusCode, body2)
+			}
+		})
+	}
+
+	confirmURL := e.srv + realmPath + logoutConfirmPath
+	t.Run("confirm", func(t *testing.T) {
+		tests := []struct {
+			name         string
+			q            url.Values
+			wantLocation string // "" for the signed-out page
+		}{
+			{"with redirect and state", url.Values{"client_id": {"customer-portal"}, "post_logout_redirect_uri": {webOrigin + "/intranet/"}, "state": {"xyz"}},
+				webOrigin + "/intranet/?state=xyz"},
+			{"without redirect", url.Values{}, ""},
 		}
-		if cb := prompted(t, b); cb.Get("error") != "login_required" {
-			t.Errorf("prompt=none after logout: %v", cb)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				b, own := signedIn(t, "ada", adaPassword)
+				resp, body := b.get(t, e.srv+logoutEndpoint+"?"+tt.q.Encode())
+				code := confirmPage(t, resp, body)
+				if tt.wantLocation != "" && !strings.Contains(resp.Header.Get("Content-Security-Policy"), "form-action 'self' "+webOrigin+";") {
+					t.Errorf("CSP %q does not let the form redirect to the target", resp.Header.Get("Content-Security-Policy"))
+				}
+				if !strings.Contains(body, `action="`+confirmURL+`"`) {
+					t.Errorf("form does not post to %s:\n%s", confirmURL, body)
+				}
+				resp, body = b.post(t, confirmURL, e.srv, url.Values{"session_code": {code}, "confirmLogout": {"Sign out"}})
+				if tt.wantLocation == "" {
+					if resp.StatusCode != http.StatusOK || !strings.Contains(body, "You are signed out") {
+						t.Fatalf("confirm: %d\n%s", resp.StatusCode, body)
+					}
+				} else if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != tt.wantLocation {
+					t.Fatalf("confirm: %d to %q, want %q", resp.StatusCode, resp.Header.Get("Location"), tt.wantLocation)
+				}
+				if c := resp.Header.Get("Set-Cookie"); !strings.Contains(c, SessionCookie+"=;") || !strings.Contains(c, "Max-Age=0") {
+					t.Errorf("cookie not cleared: %q", c)
+				}
+				if live(t, b) {
+					t.Errorf("session live after confirmed logout")
+				}
+				resp2, body2 := e.exchange(t, refreshForm(own.RefreshToken))
+				wantOAuthError(t, resp2, body2, 400, "Session not active")
+			})
 		}
-		resp2, body := e.exchange(t, refreshForm(tr.RefreshToken))
-		wantOAuthError(t, resp2, body, 400, "Session not active")
 	})
-	t.Run("POST form as keycloak-js sends it", func(t *testing.T) {
-		b, tr := signedIn(t)
-		resp, _ := b.post(t, e.srv+logoutEndpoint, e.srv+"", url.Values{"client_id": {"customer-portal"},
-			"post_logout_redirect_uri": {webOrigin + "/intranet/"}, "id_token_hint": {tr.IDToken}})
-		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != webOrigin+"/intranet/" {
-			t.Fatalf("logout: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+
+	t.Run("confirm refused", func(t *testing.T) {
+		tests := []struct {
+			name string
+			// post sends the confirmation; b is the signed-in browser, code its page's token.
+			post       func(t *testing.T, b *browser, code string) (*http.Response, string)
+			wantStatus int
+		}{
+			{"foreign origin", func(t *testing.T, b *browser, code string) (*http.Response, string) {
+				return b.post(t, confirmURL, "https://evil.example.com", url.Values{"session_code": {code}})
+			}, http.StatusForbidden},
+			{"token of another browser", func(t *testing.T, b *browser, _ string) (*http.Response, string) {
+				attacker := e.browser(t, "10.0.6.9")
+				resp, body := attacker.get(t, e.srv+logoutEndpoint)
+				return b.post(t, confirmURL, "", url.Values{"session_code": {confirmPage(t, resp, body)}})
+			}, http.StatusBadRequest},
+			{"forged token", func(t *testing.T, b *browser, code string) (*http.Response, string) {
+				return b.post(t, confirmURL, e.srv, url.Values{"session_code": {flipFirst(code)}})
+			}, http.StatusBadRequest},
+			{"no token", func(t *testing.T, b *browser, _ string) (*http.Response, string) {
+				return b.post(t, confirmURL, e.srv, url.Values{})
+			}, http.StatusBadRequest},
+			{"login form token", func(t *testing.T, b *browser, _ string) (*http.Response, string) {
+				return b.post(t, confirmURL, e.srv, url.Values{"session_code": {e.loginPage(t, b, e.authURL("prompt", "login"))}})
+			}, http.StatusBadRequest},
+			{"expired", func(t *testing.T, b *browser, code string) (*http.Response, string) {
+				e.clock.Advance(formTTL)
+				return b.post(t, confirmURL, e.srv, url.Values{"session_code": {code}})
+			}, http.StatusBadRequest},
+			{"GET", func(t *testing.T, b *browser, code string) (*http.Response, string) {
+				return b.get(t, confirmURL+"?session_code="+url.QueryEscape(code))
+			}, http.StatusMethodNotAllowed},
 		}
-		if cb := prompted(t, b); cb.Get("error") != "login_required" {
-			t.Errorf("prompt=none after logout: %v", cb)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				b, _ := signedIn(t, "ada", adaPassword)
+				resp, body := b.get(t, e.srv+logoutEndpoint)
+				code := confirmPage(t, resp, body)
+				resp, body = tt.post(t, b, code)
+				if resp.StatusCode != tt.wantStatus || resp.Header.Get("Location") != "" || !strings.Contains(body, `id="kc-error-message"`) {
+					t.Errorf("got %d Location=%q, want %d and an error page:\n%s", resp.StatusCode, resp.Header.Get("Location"), tt.wantStatus, body)
+				}
+				if !live(t, b) {
+					t.Errorf("session ended by a refused confirmation")
+				}
+			})
 		}
 	})
-	t.Run("without redirect", func(t *testing.T) {
-		b, tr := signedIn(t)
-		resp, body := b.get(t, e.srv+logoutEndpoint)
-		if resp.StatusCode != 200 || !strings.Contains(body, "You are signed out") {
-			t.Fatalf("logout page: %d\n%s", resp.StatusCode, body)
-		}
-		if c := resp.Header.Get("Set-Cookie"); !strings.Contains(c, SessionCookie+"=;") || !strings.Contains(c, "Max-Age=0") {
-			t.Errorf("cookie not cleared: %q", c)
-		}
-		resp2, body2 := e.exchange(t, refreshForm(tr.RefreshToken))
-		wantOAuthError(t, resp2, body2, 400, "Session not active")
-	})
+
 	refused := []struct {
 		name string
 		q    url.Values
@@ -694,14 +893,14 @@ func testLogout(t *testing.T, e *browserEnv) {
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
-			b, _ := signedIn(t)
+			b, _ := signedIn(t, "ada", adaPassword)
 			resp, body := b.get(t, e.srv+logoutEndpoint+"?"+tt.q.Encode())
 			if resp.StatusCode != 400 || resp.Header.Get("Location") != "" || !strings.Contains(body, tt.want) {
 				t.Errorf("got %d Location=%q:\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 			}
 			// A refused logout changes nothing.
-			if cb := prompted(t, b); cb.Get("code") == "" {
-				t.Errorf("session ended by a refused logout: %v", cb)
+			if !live(t, b) {
+				t.Errorf("session ended by a refused logout")
 			}
 		})
 	}

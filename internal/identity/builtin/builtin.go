@@ -66,6 +66,9 @@ type Config struct {
 	// (authorization code flow with PKCE, login page, logout) in the shared database. Nil
 	// leaves the issuer with the password and refresh_token grants only.
 	Sessions Sessions
+	// Failures counts failed logins where every replica sees them; default Accounts, when it
+	// implements LoginFailures (as *store.DB does). Without either, New fails.
+	Failures LoginFailures
 	// WebOrigins are the origins (scheme://host[:port]) besides the issuer's own where the
 	// portal's widgets run: their pages may be redirect and post-logout redirect targets
 	// (<origin>/*) and may call the token, userinfo and certs endpoints cross-origin.
@@ -133,9 +136,15 @@ func New(cfg Config) (*Issuer, error) {
 		refreshTTL: cmp.Or(cfg.RefreshTTL, DefaultRefreshTTL),
 		sMax:       cmp.Or(cfg.SessionMaxTTL, DefaultSessionMaxTTL),
 		clientIP:   cfg.ClientIP,
-		guard:      newLoginGuard(),
 		hashSlots:  make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 	}
+	if cfg.Failures == nil {
+		cfg.Failures, _ = cfg.Accounts.(LoginFailures)
+	}
+	if cfg.Failures == nil {
+		return nil, errors.New("builtin: Failures is required: failed logins must be counted in the shared database")
+	}
+	i.guard = &loginGuard{store: cfg.Failures}
 	if i.accessTTL < time.Second || i.refreshTTL < time.Second || i.sMax < time.Second {
 		return nil, errors.New("builtin: token lifetimes must be at least one second")
 	}

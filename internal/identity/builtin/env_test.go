@@ -134,6 +134,10 @@ func startIssuer(t *testing.T, accounts portal.AccountStore, clock *clock, logs 
 			return remoteHost(r)
 		},
 	}
+	if _, ok := accounts.(LoginFailures); !ok {
+		// A wrapped store: count failures in memory, like an issuer over memAccounts.
+		cfg.Failures = newMemFailures()
+	}
 	for _, f := range edit {
 		f(&cfg)
 	}

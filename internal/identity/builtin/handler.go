@@ -26,7 +26,8 @@ import (
 //
 //	GET  /protocol/openid-connect/auth      authorization code flow with PKCE S256 (POST too)
 //	POST /login-actions/authenticate        the login form
-//	GET  /protocol/openid-connect/logout    end the SSO session (POST too)
+//	GET  /protocol/openid-connect/logout    end the SSO session (POST too), or ask to confirm
+//	POST /protocol/openid-connect/logout/logout-confirm  the sign-out confirmation form
 //	GET  /protocol/openid-connect/3p-cookies/step1.html, step2.html  keycloak-js's cookie check
 //	GET  /resources/login.css               the sign-in pages' stylesheet
 //
@@ -46,6 +47,8 @@ func (i *Issuer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		i.authenticate(w, r)
 	case "/protocol/openid-connect/logout":
 		i.logout(w, r)
+	case logoutConfirmPath:
+		i.logoutConfirm(w, r)
 	case "/resources/login.css":
 		i.resource(w, r, "login.css")
 	case "/protocol/openid-connect/3p-cookies/step1.html", "/protocol/openid-connect/3p-cookies/step1.js",

@@ -258,6 +258,8 @@ func TestNewConfig(t *testing.T) {
 		{"issuer without realm", Config{Issuer: "http://h/", DataDir: "x", Accounts: store}, "realm path"},
 		{"missing data dir", Config{Issuer: "http://h/realms/portal", Accounts: store}, "DataDir is required"},
 		{"missing accounts", Config{Issuer: "http://h/realms/portal", DataDir: "x"}, "Accounts is required"},
+		{"accounts that do not count failures", Config{Issuer: "http://h/realms/portal", DataDir: "x",
+			Accounts: &recordingTokens{AccountDirectory: newMemAccounts()}}, "Failures is required"},
 		{"negative TTL", Config{Issuer: "http://h/realms/portal", DataDir: "x", Accounts: store, AccessTTL: -time.Second}, "at least one second"},
 	}
 	for _, tt := range tests {

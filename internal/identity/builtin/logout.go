@@ -1,10 +1,13 @@
 package builtin
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"net/url"
 
@@ -84,10 +87,27 @@ func s256(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// logout is the end-session endpoint with Keycloak 18+ semantics: it ends the browser's SSO
-// session (and the one an ID token hint names), clears the cookie, and then redirects to
-// post_logout_redirect_uri, which needs client_id or id_token_hint and must match a registered
-// pattern, or shows that the user is signed out.
+// logoutConfirmPath is where the sign-out confirmation page posts, as in Keycloak.
+const logoutConfirmPath = "/protocol/openid-connect/logout/logout-confirm"
+
+// logoutRequest is a checked end-session request waiting for the user's confirmation. It
+// travels signed in the confirmation form, bound to the browser like the login form.
+type logoutRequest struct {
+	Target  string `json:"t,omitempty"`
+	State   string `json:"s,omitempty"`
+	Expires int64  `json:"e"`
+	Browser string `json:"b"`
+}
+
+// logout is the end-session endpoint with Keycloak 18+ semantics. The parameters are checked
+// first: post_logout_redirect_uri needs client_id or id_token_hint and must match a registered
+// pattern; an id_token_hint must be an ID token of this issuer and client (it may have
+// expired). Then the session ends at once only when the hint names the browser's own session,
+// or the browser has none and the hint's session ends. Otherwise, since a request with the
+// cookie alone can come from any site (a cross-site GET or form POST carries the SameSite=Lax
+// cookie on a top-level navigation), the user is asked to confirm on a page whose form is bound
+// to this browser. keycloak-js sends id_token_hint with client_id and post_logout_redirect_uri,
+// so its logout goes straight through.
 func (i *Issuer) logout(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -133,31 +153,121 @@ func (i *Issuer) logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	state := params.Get("state")
 
-	ctx := r.Context()
-	if _, sid, _, err := i.cookieSession(r); err != nil {
+	_, sid, _, err := i.cookieSession(r)
+	if err != nil {
 		i.serverErrorPage(w, "logout: read session", err)
 		return
-	} else if sid != "" {
-		if err := i.sessions.DeleteSSOSession(ctx, sid); err != nil {
+	}
+	if hint == nil || (sid != "" && hint.SessionID != sid) {
+		i.logoutConfirmPage(w, r, logoutRequest{Target: target, State: state})
+		return
+	}
+	// The hint names the browser's session, or the browser has none: end the hint's.
+	if hint.SessionID != "" {
+		if err := i.sessions.DeleteSSOSession(r.Context(), hint.SessionID); err != nil {
 			i.serverErrorPage(w, "logout: end session", err)
 			return
 		}
-		i.log.Info("browser sign-out", "sid", sid)
+		i.log.Info("browser sign-out", "sid", hint.SessionID, "confirmed", false)
 	}
-	if hint != nil && hint.SessionID != "" {
-		if err := i.sessions.DeleteSSOSession(ctx, hint.SessionID); err != nil {
-			i.serverErrorPage(w, "logout: end session", err)
-			return
-		}
-	}
-	http.SetCookie(w, i.cookie(SessionCookie, "", -1))
+	i.signedOut(w, target, state)
+}
 
+// logoutConfirm takes the confirmation page's POST and ends the browser's own session.
+func (i *Issuer) logoutConfirm(w http.ResponseWriter, r *http.Request) {
+	noStore(w)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		i.errorPage(w, http.StatusMethodNotAllowed, "This address only takes the sign-out form.")
+		return
+	}
+	if i.sessions == nil {
+		i.errorPage(w, http.StatusNotFound, "Browser sign-in is not enabled.")
+		return
+	}
+	if !i.sameOrigin(r) {
+		i.log.Info("logout form refused: foreign origin", "origin", r.Header.Get("Origin"), "client_ip", i.clientIP(r))
+		i.errorPage(w, http.StatusForbidden, "This sign-out request did not come from the sign-out page. Start again from the application.")
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		i.errorPage(w, http.StatusBadRequest, "Invalid Request")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		i.errorPage(w, http.StatusBadRequest, "Invalid Request")
+		return
+	}
+	var lr logoutRequest
+	err := i.openToken(logoutPurpose, r.PostForm.Get("session_code"), &lr)
+	switch {
+	case err != nil:
+	case browserHash(r) == "" || subtle.ConstantTimeCompare([]byte(browserHash(r)), []byte(lr.Browser)) != 1:
+		err = errFormBrowser
+	case i.now().Unix() >= lr.Expires:
+		err = errFormExpired
+	case lr.Target != "":
+		// Checked when the page was made; again in case the configuration changed since.
+		if _, ok := i.checkRedirect(lr.Target); !ok {
+			err = errFormInvalid
+		}
+	}
+	if err != nil {
+		i.log.Info("logout form refused: "+err.Error(), "client_ip", i.clientIP(r))
+		i.errorPage(w, http.StatusBadRequest, "This sign-out form is invalid or has expired. Sign out again from the application.")
+		return
+	}
+	_, sid, _, err := i.cookieSession(r)
+	if err != nil {
+		i.serverErrorPage(w, "logout: read session", err)
+		return
+	}
+	if sid != "" {
+		if err := i.sessions.DeleteSSOSession(r.Context(), sid); err != nil {
+			i.serverErrorPage(w, "logout: end session", err)
+			return
+		}
+		i.log.Info("browser sign-out", "sid", sid, "confirmed", true)
+	}
+	i.signedOut(w, lr.Target, lr.State)
+}
+
+// logoutConfirmPage asks the user to confirm signing out, with lr sealed in the form for this
+// browser (its cookie set when missing), valid for formTTL.
+func (i *Issuer) logoutConfirmPage(w http.ResponseWriter, r *http.Request, lr logoutRequest) {
+	browser := browserHash(r)
+	if browser == "" {
+		v := rand.Text()
+		http.SetCookie(w, i.cookie(browserCookie, v, 0))
+		browser = hashSecret(v)
+	}
+	lr.Browser, lr.Expires = browser, i.now().Add(formTTL).Unix()
+	tok, err := i.sealToken(logoutPurpose, lr)
+	if err != nil {
+		i.serverErrorPage(w, "logout form: seal", err)
+		return
+	}
+	// The form's POST is answered with a redirect to the target, which form-action covers too.
+	formTarget := ""
+	if u, err := url.Parse(lr.Target); err == nil && lr.Target != "" {
+		formTarget = originOf(u)
+	}
+	i.page(w, http.StatusOK, formTarget, pageData{Kind: "logout-confirm", Title: "Sign out",
+		Action: i.issuer + logoutConfirmPath, Token: tok})
+}
+
+// signedOut clears the session cookie and redirects to the checked target with state, or
+// shows that the user is signed out.
+func (i *Issuer) signedOut(w http.ResponseWriter, target, state string) {
+	http.SetCookie(w, i.cookie(SessionCookie, "", -1))
 	if target == "" {
 		i.page(w, http.StatusOK, "", pageData{Kind: "signed-out", Title: "Signed out"})
 		return
 	}
-	if state := params.Get("state"); state != "" {
+	if state != "" {
 		u, _ := url.Parse(target)
 		q := u.Query()
 		q.Set("state", state)

@@ -19,6 +19,7 @@ type memAccounts struct {
 	byEmail    map[string]string              // lower-cased email -> subject
 	tokens     map[string]portal.AccountToken // by hash
 	failWith   error                          // when set, every method returns it
+	failures   *memFailures
 }
 
 var _ portal.AccountDirectory = (*memAccounts)(nil)
@@ -29,7 +30,64 @@ func newMemAccounts() *memAccounts {
 		byUsername: map[string]string{},
 		byEmail:    map[string]string{},
 		tokens:     map[string]portal.AccountToken{},
+		failures:   newMemFailures(),
 	}
+}
+
+// UpdateLoginFailures makes memAccounts a LoginFailures too, as *store.DB is, so that an
+// issuer over it counts failures without more configuration.
+func (m *memAccounts) UpdateLoginFailures(ctx context.Context, keys []string, since time.Time, fn func([][]time.Time) error) error {
+	return m.failures.UpdateLoginFailures(ctx, keys, since, fn)
+}
+
+// memFailures is an in-memory LoginFailures that behaves like the store's; the contract test
+// runs over both.
+type memFailures struct {
+	mu sync.Mutex
+	m  map[string][]time.Time
+}
+
+var _ LoginFailures = (*memFailures)(nil)
+
+func newMemFailures() *memFailures { return &memFailures{m: map[string][]time.Time{}} }
+
+func (f *memFailures) UpdateLoginFailures(_ context.Context, keys []string, since time.Time, fn func([][]time.Time) error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	if len(keys) == 0 || slices.Contains(keys, "") || len(slices.Compact(sorted)) != len(keys) {
+		return portal.Errorf(portal.Invalid, "login failure keys must be distinct and not empty")
+	}
+	for k, ts := range f.m {
+		if !ts[len(ts)-1].After(since) {
+			delete(f.m, k)
+		}
+	}
+	cur := make([][]time.Time, len(keys))
+	for n, k := range keys {
+		for _, t := range f.m[k] {
+			if t.After(since) {
+				cur[n] = append(cur[n], t)
+			}
+		}
+	}
+	if err := fn(cur); err != nil {
+		return err
+	}
+	for n, k := range keys {
+		if len(cur[n]) == 0 {
+			delete(f.m, k)
+			continue
+		}
+		ts := make([]time.Time, len(cur[n]))
+		for i, t := range cur[n] {
+			ts[i] = t.UTC().Truncate(time.Microsecond)
+		}
+		slices.SortFunc(ts, time.Time.Compare)
+		f.m[k] = ts
+	}
+	return nil
 }
 
 func (m *memAccounts) CreateAccount(_ context.Context, a *portal.Account) error {

@@ -16,8 +16,9 @@ import (
 //go:embed resources/login.css resources/step1.html resources/step1.js resources/step2.html resources/step2.js
 var resources embed.FS
 
-// The pages use Keycloak's element ids (kc-form-login, username, password, kc-login,
-// input-error, kc-error-message), so that one browser test signs in against either server.
+// The pages use Keycloak's element ids and field names (kc-form-login, username, password,
+// kc-login, input-error, kc-error-message; on logout-confirm.ftl's page kc-logout-confirm,
+// session_code and the kc-logout button), so that one browser test runs against either server.
 // They run no script, inline or other, and style themselves from one stylesheet.
 var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 <html lang="en">
@@ -43,6 +44,14 @@ var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 <input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="input-error"{{end}}>
 <input id="kc-login" name="login" type="submit" value="Sign in">
 </form>
+{{- else if eq .Kind "logout-confirm"}}
+<div id="kc-logout-confirm">
+<p id="kc-logout-question">Do you want to sign out?</p>
+<form method="post" action="{{.Action}}" aria-labelledby="kc-logout-question">
+<input type="hidden" name="session_code" value="{{.Token}}">
+<input id="kc-logout" name="confirmLogout" type="submit" value="Sign out" autofocus>
+</form>
+</div>
 {{- else if eq .Kind "error"}}
 <div id="kc-error-message" role="alert"><p class="alert">{{.Error}}</p></div>
 {{- else}}

@@ -1,7 +1,7 @@
 package builtin
 
 import (
-	"sync"
+	"context"
 	"time"
 )
 
@@ -10,32 +10,34 @@ const (
 	userFailureLimit = 5
 	ipFailureLimit   = 20
 	failureWindow    = 15 * time.Minute
-	// maxTrackedKeys bounds each table (usernames, client IPs) so that a flood of distinct
-	// usernames or addresses cannot grow memory without limit.
-	maxTrackedKeys = 10000
+	// counterTimeout bounds the writes that withdraw or clear counted failures after the
+	// password check, which run even when the client has gone away.
+	counterTimeout = 5 * time.Second
 )
 
-// loginGuard limits failed password logins per username and per client IP within a sliding
-// window.
-//
-// It lives in this process's memory only. That is deliberate and sufficient for the built-in
-// issuer, which is the single-node embedded default; a replicated deployment uses Keycloak,
-// whose brute-force detection is shared by its cluster. The tables are bounded: when one is
-// full, expired entries go first, then the entry whose last failure is oldest.
-//
-// An attempt is counted as a failure before the password is checked and withdrawn when it
-// succeeds, so concurrent requests cannot test more passwords than the limit allows.
-type loginGuard struct {
-	mu    sync.Mutex
-	users *failureTable
-	ips   *failureTable
+// LoginFailures keeps the times of recent failed logins per key where every replica sees
+// them: counted in one process's memory, N replicas would give an attacker N times the budget.
+// *store.DB implements it on PostgreSQL and SQLite.
+type LoginFailures interface {
+	// UpdateLoginFailures calls fn with the failure times after since of each of the distinct
+	// keys (oldest first; none for a key never seen), holding them against concurrent updates
+	// on any replica, and stores what fn leaves in their place, in one transaction. Times are
+	// kept to the microsecond. An error of fn rolls back and is returned as it is. Records
+	// without failures after since may be deleted at any time.
+	UpdateLoginFailures(ctx context.Context, keys []string, since time.Time, fn func(failures [][]time.Time) error) error
 }
 
-func newLoginGuard() *loginGuard {
-	return &loginGuard{
-		users: &failureTable{limit: userFailureLimit, window: failureWindow, maxKeys: maxTrackedKeys, m: map[string][]time.Time{}},
-		ips:   &failureTable{limit: ipFailureLimit, window: failureWindow, maxKeys: maxTrackedKeys, m: map[string][]time.Time{}},
-	}
+// loginGuard limits failed password logins per username and per client IP within a sliding
+// window. The counts live in the shared database only (LoginFailures): there is no in-process
+// first filter, because a blocked request already costs only one small transaction and no
+// password hashing, and a local cache of blocks would disagree with the database whenever
+// another replica withdraws an attempt.
+//
+// An attempt is counted as a failure before the password is checked and withdrawn when it
+// succeeds, so concurrent requests, on one replica or many, cannot test more passwords than the
+// limit allows.
+type loginGuard struct {
+	store LoginFailures
 }
 
 // attempt is a password check in progress, provisionally counted as a failure.
@@ -46,123 +48,73 @@ type attempt struct {
 	userFailures, ipFailures int
 }
 
+func userKey(user string) string { return "user:" + user }
+func ipKey(ip string) string     { return "ip:" + ip }
+
 // begin returns retryAfter > 0 when user or ip is blocked; otherwise it counts the attempt as a
 // failure until succeeded or cancel says otherwise.
-func (g *loginGuard) begin(user, ip string, now time.Time) (a attempt, retryAfter time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	retryAfter = max(g.users.retryAfter(user, now), g.ips.retryAfter(ip, now))
-	if retryAfter > 0 {
-		return attempt{}, retryAfter
+func (g *loginGuard) begin(ctx context.Context, user, ip string, now time.Time) (a attempt, retryAfter time.Duration, err error) {
+	now = now.Truncate(time.Microsecond)
+	err = g.store.UpdateLoginFailures(ctx, []string{userKey(user), ipKey(ip)}, now.Add(-failureWindow), func(f [][]time.Time) error {
+		a, retryAfter = attempt{}, max(blockedFor(f[0], userFailureLimit, now), blockedFor(f[1], ipFailureLimit, now))
+		if retryAfter > 0 {
+			return nil
+		}
+		f[0], f[1] = addFailure(f[0], now, userFailureLimit), addFailure(f[1], now, ipFailureLimit)
+		a = attempt{user: user, ip: ip, at: now, userFailures: len(f[0]), ipFailures: len(f[1])}
+		return nil
+	})
+	if err != nil {
+		return attempt{}, 0, err
 	}
-	return attempt{
-		user:         user,
-		ip:           ip,
-		at:           now,
-		userFailures: g.users.add(user, now),
-		ipFailures:   g.ips.add(ip, now),
-	}, 0
+	return a, retryAfter, nil
 }
 
 // succeeded clears the username's failures and withdraws the attempt from the IP's count.
-func (g *loginGuard) succeeded(a attempt) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.users.m, a.user)
-	g.ips.remove(a.ip, a.at)
+func (g *loginGuard) succeeded(ctx context.Context, a attempt) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), counterTimeout)
+	defer cancel()
+	return g.store.UpdateLoginFailures(ctx, []string{userKey(a.user), ipKey(a.ip)}, a.at.Add(-failureWindow), func(f [][]time.Time) error {
+		f[0], f[1] = nil, removeFailure(f[1], a.at)
+		return nil
+	})
 }
 
 // cancel withdraws an attempt that was neither a success nor a wrong password (a disabled
-// account, an internal error).
-func (g *loginGuard) cancel(a attempt) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.users.remove(a.user, a.at)
-	g.ips.remove(a.ip, a.at)
-}
-
-// failureTable keeps, per key, the times of the latest failures (oldest first, at most limit).
-type failureTable struct {
-	limit   int
-	window  time.Duration
-	maxKeys int
-	m       map[string][]time.Time
-}
-
-// live drops the key's failures that have left the window and returns the rest.
-func (t *failureTable) live(key string, now time.Time) []time.Time {
-	ts := t.m[key]
-	i := 0
-	for i < len(ts) && !ts[i].Add(t.window).After(now) {
-		i++
-	}
-	if i == len(ts) {
-		delete(t.m, key)
+// account, an internal error, a request cancelled by its client).
+func (g *loginGuard) cancel(ctx context.Context, a attempt) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), counterTimeout)
+	defer cancel()
+	return g.store.UpdateLoginFailures(ctx, []string{userKey(a.user), ipKey(a.ip)}, a.at.Add(-failureWindow), func(f [][]time.Time) error {
+		f[0], f[1] = removeFailure(f[0], a.at), removeFailure(f[1], a.at)
 		return nil
+	})
+}
+
+// blockedFor is how long a key with failure times ts (those in the window, oldest first) stays
+// blocked at now, or 0: until its limit-th latest failure leaves the window.
+func blockedFor(ts []time.Time, limit int, now time.Time) time.Duration {
+	if len(ts) < limit {
+		return 0
 	}
-	if i > 0 {
-		ts = append(ts[:0], ts[i:]...)
-		t.m[key] = ts
+	return max(0, ts[len(ts)-limit].Add(failureWindow).Sub(now))
+}
+
+// addFailure records a failure at now, keeping at most the latest limit failures.
+func addFailure(ts []time.Time, now time.Time, limit int) []time.Time {
+	ts = append(ts, now)
+	if len(ts) > limit {
+		ts = ts[len(ts)-limit:]
 	}
 	return ts
 }
 
-// retryAfter is how long key stays blocked, or 0.
-func (t *failureTable) retryAfter(key string, now time.Time) time.Duration {
-	ts := t.live(key, now)
-	if len(ts) < t.limit {
-		return 0
-	}
-	return ts[len(ts)-t.limit].Add(t.window).Sub(now)
-}
-
-// add records a failure and returns the number of failures of key in the window.
-func (t *failureTable) add(key string, now time.Time) int {
-	ts := t.live(key, now)
-	if ts == nil && len(t.m) >= t.maxKeys {
-		t.evict(now)
-	}
-	ts = append(ts, now)
-	if len(ts) > t.limit {
-		ts = append(ts[:0], ts[len(ts)-t.limit:]...)
-	}
-	t.m[key] = ts
-	return len(ts)
-}
-
-// remove withdraws one failure recorded at time at.
-func (t *failureTable) remove(key string, at time.Time) {
-	ts := t.m[key]
+// removeFailure withdraws one failure recorded at time at.
+func removeFailure(ts []time.Time, at time.Time) []time.Time {
 	for i := len(ts) - 1; i >= 0; i-- {
 		if ts[i].Equal(at) {
-			ts = append(ts[:i], ts[i+1:]...)
-			break
+			return append(ts[:i:i], ts[i+1:]...)
 		}
 	}
-	if len(ts) == 0 {
-		delete(t.m, key)
-	} else {
-		t.m[key] = ts
-	}
-}
-
-// evict makes room for one key: it drops every expired key, and when none had expired, the key
-// whose latest failure is oldest.
-func (t *failureTable) evict(now time.Time) {
-	var oldestKey string
-	var oldest time.Time
-	found := false
-	for k, ts := range t.m {
-		last := ts[len(ts)-1]
-		if !last.Add(t.window).After(now) {
-			delete(t.m, k)
-			continue
-		}
-		if !found || last.Before(oldest) {
-			oldestKey, oldest, found = k, last, true
-		}
-	}
-	if found && len(t.m) >= t.maxKeys {
-		delete(t.m, oldestKey)
-	}
+	return ts
 }

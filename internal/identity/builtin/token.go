@@ -213,7 +213,13 @@ type loginResult struct {
 func (i *Issuer) checkLogin(r *http.Request, username, password string) (*portal.Account, loginResult) {
 	ctx := r.Context()
 	ip := i.clientIP(r)
-	att, retry := i.guard.begin(username, ip, i.now())
+	att, retry, err := i.guard.begin(ctx, username, ip, i.now())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, loginResult{outcome: loginCancelled}
+		}
+		return nil, loginResult{outcome: loginError, what: "login: count attempt", err: err}
+	}
 	if retry > 0 {
 		i.log.Debug("login refused: too many failed attempts", "client_ip", ip, "retry_after", retry.Round(time.Second).String())
 		return nil, loginResult{outcome: loginBlocked, retry: retry}
@@ -221,7 +227,7 @@ func (i *Issuer) checkLogin(r *http.Request, username, password string) (*portal
 
 	a, err := i.accounts.GetAccountByUsername(ctx, username)
 	if err != nil && !portal.IsKind(err, portal.NotFound) {
-		i.guard.cancel(att)
+		i.withdraw(ctx, att)
 		return nil, loginResult{outcome: loginError, what: "login: read account", err: err}
 	}
 	// An unknown user and one who has not accepted their invitation (no password yet) are
@@ -234,7 +240,7 @@ func (i *Issuer) checkLogin(r *http.Request, username, password string) (*portal
 	}
 	ok, err := i.verifyPassword(ctx, hash, password)
 	if err != nil {
-		i.guard.cancel(att)
+		i.withdraw(ctx, att)
 		if ctx.Err() != nil {
 			return nil, loginResult{outcome: loginCancelled}
 		}
@@ -246,12 +252,22 @@ func (i *Issuer) checkLogin(r *http.Request, username, password string) (*portal
 	}
 	if !a.Enabled {
 		// Only someone who knows the password learns that the account is disabled.
-		i.guard.cancel(att)
+		i.withdraw(ctx, att)
 		i.log.Info("login refused: account disabled", "username", a.Username, "client_ip", ip)
 		return nil, loginResult{outcome: loginDisabled}
 	}
-	i.guard.succeeded(att)
+	if err := i.guard.succeeded(ctx, att); err != nil {
+		// The user proved the password; at worst their earlier failures stay counted.
+		i.log.Warn("login: clear failed attempts", "username", a.Username, "err", err)
+	}
 	return a, loginResult{outcome: loginOK}
+}
+
+// withdraw takes back an attempt that was no failed login; when that fails, it stays counted.
+func (i *Issuer) withdraw(ctx context.Context, att attempt) {
+	if err := i.guard.cancel(ctx, att); err != nil {
+		i.log.Warn("login: withdraw attempt", "client_ip", att.ip, "err", err)
+	}
 }
 
 // loginFailed logs a wrong username or password. The username is logged only when it names an

@@ -393,38 +393,6 @@ func TestRateLimitConcurrent(t *testing.T) {
 	}
 }
 
-func TestFailureTableBounded(t *testing.T) {
-	t.Parallel()
-	now := time.Now()
-	tab := &failureTable{limit: 3, window: time.Minute, maxKeys: 10, m: map[string][]time.Time{}}
-	for n := range 100 {
-		tab.add(strings.Repeat("k", n+1), now.Add(time.Duration(n)*time.Millisecond))
-		if len(tab.m) > 10 {
-			t.Fatalf("table grew to %d keys", len(tab.m))
-		}
-	}
-	// The newest keys survive; the oldest were evicted.
-	if _, ok := tab.m[strings.Repeat("k", 100)]; !ok {
-		t.Errorf("newest key evicted")
-	}
-	if _, ok := tab.m["k"]; ok {
-		t.Errorf("oldest key kept")
-	}
-	// Expired keys make room before live ones are evicted.
-	later := now.Add(2 * time.Minute)
-	tab.add("fresh", later)
-	if len(tab.m) != 1 {
-		t.Errorf("after expiry: %d keys, want 1", len(tab.m))
-	}
-	// One key never holds more than limit failures.
-	for range 10 {
-		tab.add("fresh", later)
-	}
-	if len(tab.m["fresh"]) != 3 {
-		t.Errorf("key holds %d failures, want 3", len(tab.m["fresh"]))
-	}
-}
-
 func TestStoreFailure(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
