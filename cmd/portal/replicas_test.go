@@ -129,7 +129,7 @@ func TestTwoReplicas(t *testing.T) {
 	}
 }
 
-// launch is start without t.Fatal, so that several servers may start from goroutines at once:
+// launch starts run() as a user starts the binary, without t.Fatal so that several servers may start from goroutines at once:
 // it returns once run() logs "listening", or run()'s error.
 func launch(t *testing.T, env map[string]string) (*portalProcess, error) {
 	ctx, cancel := context.WithCancel(context.Background())

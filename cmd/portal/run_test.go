@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -44,43 +43,12 @@ func (l *logTail) String() string {
 
 func start(t *testing.T, env map[string]string) *portalProcess {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	tail := &logTail{lines: make(chan map[string]any, 1000)}
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			tail.mu.Lock()
-			tail.buf.Write(append(sc.Bytes(), '\n'))
-			tail.mu.Unlock()
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				select {
-				case tail.lines <- m:
-				default:
-				}
-			}
-		}
-	}()
-	p := &portalProcess{t: t, logs: tail, done: make(chan error, 1), stop: cancel}
-	go func() {
-		p.done <- run(ctx, nil, func(k string) string { return env[k] }, pw)
-		pw.Close()
-	}()
-	t.Cleanup(func() { p.shutdown() })
-	deadline := time.After(30 * time.Second)
-	for p.url == "" {
-		select {
-		case m := <-tail.lines:
-			if m["msg"] == "listening" {
-				p.url = m["url"].(string)
-			}
-		case err := <-p.done:
-			t.Fatalf("run() returned before listening: %v", err)
-		case <-deadline:
-			t.Fatal("server did not start within 30s")
-		}
+	p, err := launch(t, env)
+	if p != nil {
+		t.Cleanup(func() { p.shutdown() })
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	return p
 }
@@ -123,26 +91,9 @@ func token(t *testing.T, tokenURL, clientID, username, password string) (access,
 
 func call(t *testing.T, method, u, bearer string, body any, want int) map[string]any {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, u, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		t.Fatalf("%s %s: %d, want %d: %s", method, u, res.StatusCode, want, b)
+	status, b := do(t, method, u, bearer, body, nil)
+	if status != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, u, status, want, b)
 	}
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
