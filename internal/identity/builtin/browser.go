@@ -200,30 +200,39 @@ func (i *Issuer) authorizeChecked(w http.ResponseWriter, r *http.Request, ar *au
 	}
 }
 
-// authenticate takes the login form's POST.
-func (i *Issuer) authenticate(w http.ResponseWriter, r *http.Request) {
+// readPageForm checks that a POST comes from one of the issuer's own pages (the sign-in or
+// sign-out form, named by what) and parses it; when not, it has answered with an error page.
+func (i *Issuer) readPageForm(w http.ResponseWriter, r *http.Request, what string) bool {
 	noStore(w)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		i.errorPage(w, http.StatusMethodNotAllowed, "This address only takes the sign-in form.")
-		return
+		i.errorPage(w, http.StatusMethodNotAllowed, "This address only takes the "+what+" form.")
+		return false
 	}
 	if i.sessions == nil {
 		i.errorPage(w, http.StatusNotFound, "Browser sign-in is not enabled.")
-		return
+		return false
 	}
 	if !i.sameOrigin(r) {
-		i.log.Info("login form refused: foreign origin", "origin", r.Header.Get("Origin"), "client_ip", i.clientIP(r))
-		i.errorPage(w, http.StatusForbidden, "This sign-in request did not come from the sign-in page. Start again from the application.")
-		return
+		i.log.Info(what+" form refused: foreign origin", "origin", r.Header.Get("Origin"), "client_ip", i.clientIP(r))
+		i.errorPage(w, http.StatusForbidden, "This "+what+" request did not come from the "+what+" page. Start again from the application.")
+		return false
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
 		i.errorPage(w, http.StatusBadRequest, "Invalid Request")
-		return
+		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		i.errorPage(w, http.StatusBadRequest, "Invalid Request")
+		return false
+	}
+	return true
+}
+
+// authenticate takes the login form's POST.
+func (i *Issuer) authenticate(w http.ResponseWriter, r *http.Request) {
+	if !i.readPageForm(w, r, "sign-in") {
 		return
 	}
 	ar, err := i.openFormToken(r.PostForm.Get("auth_request"), browserHash(r))

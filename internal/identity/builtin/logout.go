@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"mime"
 	"net/http"
 	"net/url"
 
@@ -177,28 +176,7 @@ func (i *Issuer) logout(w http.ResponseWriter, r *http.Request) {
 
 // logoutConfirm takes the confirmation page's POST and ends the browser's own session.
 func (i *Issuer) logoutConfirm(w http.ResponseWriter, r *http.Request) {
-	noStore(w)
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		i.errorPage(w, http.StatusMethodNotAllowed, "This address only takes the sign-out form.")
-		return
-	}
-	if i.sessions == nil {
-		i.errorPage(w, http.StatusNotFound, "Browser sign-in is not enabled.")
-		return
-	}
-	if !i.sameOrigin(r) {
-		i.log.Info("logout form refused: foreign origin", "origin", r.Header.Get("Origin"), "client_ip", i.clientIP(r))
-		i.errorPage(w, http.StatusForbidden, "This sign-out request did not come from the sign-out page. Start again from the application.")
-		return
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		i.errorPage(w, http.StatusBadRequest, "Invalid Request")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		i.errorPage(w, http.StatusBadRequest, "Invalid Request")
+	if !i.readPageForm(w, r, "sign-out") {
 		return
 	}
 	var lr logoutRequest
