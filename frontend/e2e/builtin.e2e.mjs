@@ -17,7 +17,9 @@ import {
   portal,
   screenHeading,
   setPassword,
+  shown,
   signIn,
+  signInRefused,
   signOut,
 } from './ui.mjs';
 
@@ -58,6 +60,7 @@ test('embedded default: admin sets up customers, a customer works a ticket, anot
     await page.goto(`${srv.url}/`);
     await portal(page).getByRole('button', { name: 'Sign in', exact: true }).waitFor();
     await art.shot(page, 'signed-out');
+    assert.match(await signInRefused(page, srv.url, 'admin', 'not-the-password'), /invalid/i);
     await signIn(page, srv.url, 'admin', adminPassword, { art });
     const labels = (await navLabels(page)).map((s) => s.trim());
     for (const l of ['Customers', 'Tickets', 'Users', 'Catalogue', 'Ticketing']) assert.ok(labels.includes(l), `the admin misses ${l}: ${labels}`);
@@ -71,7 +74,7 @@ test('embedded default: admin sets up customers, a customer works a ticket, anot
     // Tickets need a ticket type and an entitled project: catalogue first, then a subscription.
     await go(page, 'Catalogue');
     await addCatalogueEntry(page, 'New product version', 'Product versions', { Name: 'Portal 1.0', 'Start date': '2020-01-01' });
-    await addCatalogueEntry(page, 'New subscription level', 'Subscription levels', { Name: 'Gold', Rank: '1' });
+    await addCatalogueEntry(page, 'New subscription level', 'Subscription levels', { Name: 'Silver', Rank: '5' });
     await addCatalogueEntry(page, 'New ticket type', 'Ticket types', { Name: 'Incident' });
     await art.shot(page, 'catalogue');
 
@@ -79,7 +82,7 @@ test('embedded default: admin sets up customers, a customer works a ticket, anot
     await portal(page).getByText('This project may not open tickets right now.').waitFor();
     await portal(page).getByRole('button', { name: 'Request subscription', exact: true }).click();
     const sub = portal(page).getByRole('form', { name: 'Add a subscription' });
-    await field(sub, 'Subscription level').selectOption({ label: 'Gold' });
+    await field(sub, 'Subscription level').selectOption({ label: 'Silver' });
     await field(sub, 'Product version').selectOption({ label: 'Portal 1.0' });
     await sub.getByRole('button', { name: 'Add subscription', exact: true }).click();
     await portal(page).getByText('This project may open tickets.').waitFor();
@@ -120,9 +123,10 @@ test('embedded default: admin sets up customers, a customer works a ticket, anot
     await art.shot(page, 'open-ticket');
     await form.getByRole('button', { name: 'Open ticket', exact: true }).click();
     // The shell answers the widget's cp-ticket-created event by showing the new ticket.
-    await page.waitForURL((u) => /^#\/tickets\/(?!new$)[^/]+$/.test(u.hash));
+    const opened = portal(page).getByRole('heading', { level: 2, name: new RegExp(`^\\S+: ${summary}$`) });
+    await shown(opened, 'after opening a ticket the portal should show it (cp-ticket-created → #/tickets/<key>)');
     const key = decodeURIComponent(new URL(page.url()).hash.slice('#/tickets/'.length));
-    await screenHeading(page, `${key}: ${summary}`).waitFor();
+    assert.equal(await opened.innerText(), `${key}: ${summary}`);
 
     await go(page, 'Tickets');
     const list = portal(page).getByRole('table', { name: 'Tickets' });
@@ -132,6 +136,9 @@ test('embedded default: admin sets up customers, a customer works a ticket, anot
     await art.shot(page, 'tickets');
     await page.setViewportSize({ width: 360, height: 780 });
     await art.shot(page, 'tickets-mobile-360');
+    // On a phone the page itself must not scroll sideways (a wide table may, inside its wrapper).
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the ticket list is ${overflow} px wider than a 360 px screen`);
     await page.setViewportSize({ width: 1280, height: 900 });
 
     await row.getByRole('link', { name: key, exact: true }).click();

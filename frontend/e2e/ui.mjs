@@ -20,6 +20,16 @@ export function field(scope, label) {
   return scope.getByLabel(new RegExp(`^${escape(label)}( \\(required\\))?$`));
 }
 
+/** shown waits for a locator and, on timeout, says which expectation of the UI failed. */
+export async function shown(locator, expectation) {
+  try {
+    await locator.waitFor();
+  } catch (err) {
+    err.message = `${expectation}: ${err.message}`;
+    throw err;
+  }
+}
+
 export function nav(page) {
   return portal(page).getByRole('navigation', { name: 'Main' });
 }
@@ -54,11 +64,30 @@ export async function signIn(page, portalUrl, username, password, { art } = {}) 
   return greeting.innerText();
 }
 
-/** signOut ends the session at the issuer and waits for the portal's signed-out state. */
+/** signInRefused submits wrong credentials and returns the login page's error text. */
+export async function signInRefused(page, portalUrl, username, password) {
+  await page.goto(`${portalUrl}/`);
+  await portal(page).getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.locator('#kc-form-login').waitFor();
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(password);
+  await page.locator('#kc-login').click();
+  const error = page.locator('#input-error');
+  await shown(error, `the issuer should refuse ${username} with a wrong password`);
+  return error.innerText();
+}
+
+/**
+ * signOut ends the session at the issuer and waits for the portal's signed-out state. The old
+ * page keeps its "Sign out" button until it unloads and keycloak-js renders "Sign in" only after
+ * its check on the next load, so seeing "Sign in" means a fresh page found no session.
+ */
 export async function signOut(page, portalUrl) {
+  const ended = page.waitForRequest((r) => r.isNavigationRequest() && /\/protocol\/openid-connect\/logout\b/.test(r.url()));
   await portal(page).getByRole('button', { name: 'Sign out', exact: true }).click();
-  await page.waitForURL((u) => u.href.startsWith(portalUrl));
+  await ended;
   await portal(page).getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+  assert.ok(page.url().startsWith(portalUrl), `signed out onto ${page.url()}`);
   assert.equal(await portal(page).getByText(/^Signed in as /).count(), 0);
 }
 
@@ -100,7 +129,7 @@ export async function createProject(page, customerName, projectName) {
   const form = p.getByRole('form', { name: 'New project' });
   await field(form, 'Name').fill(projectName);
   await form.getByRole('button', { name: 'Save', exact: true }).click();
-  await screenHeading(page, projectName).waitFor();
+  await shown(screenHeading(page, projectName), `after saving project ${projectName} the portal should show it (CustomerView navigates to #/projects/<id>)`);
   return { customerId, projectId: hashId(page, 'projects') };
 }
 
