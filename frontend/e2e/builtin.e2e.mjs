@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SCENARIO_TIMEOUT, chromiumSkip, scenario, startPortal } from './harness.mjs';
 import {
+  ADMIN_NAV,
   assertNoAdminNav,
   assignUser,
   createCustomer,
@@ -63,7 +64,7 @@ test('embedded default: admin sets up customers, a customer works a ticket, anot
     assert.match(await signInRefused(page, srv.url, 'admin', 'not-the-password'), /invalid/i);
     await signIn(page, srv.url, 'admin', adminPassword, { art });
     const labels = (await navLabels(page)).map((s) => s.trim());
-    for (const l of ['Customers', 'Tickets', 'Users', 'Catalogue', 'Ticketing']) assert.ok(labels.includes(l), `the admin misses ${l}: ${labels}`);
+    for (const l of ['Customers', 'Tickets', ...ADMIN_NAV]) assert.ok(labels.includes(l), `the admin misses ${l}: ${labels}`);
 
     await go(page, 'Customers');
     await portal(page).getByText('No customers found.').waitFor();
@@ -173,7 +174,9 @@ test('embedded default: admin sets up customers, a customer works a ticket, anot
     await art.shot(page, 'foreign-ticket');
     await expectNotFound(page, `${srv.url}/#/projects/${a.projectId}`, `/api/v1/projects/${a.projectId}`);
     await expectNotFound(page, `${srv.url}/#/customers/${a.customerId}`, `/api/v1/customers/${a.customerId}`);
-    for (const route of ['users', 'catalogue', 'ticketing']) {
+    // The admin screens are not merely hidden from a customer: their routes say "not found".
+    for (const route of ['users', 'catalogue', 'ticketing', 'audit']) {
+      await go(page, 'Tickets');
       await page.goto(`${srv.url}/#/admin/${route}`);
       await screenHeading(page, 'Page not found').waitFor();
     }

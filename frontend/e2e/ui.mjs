@@ -4,8 +4,8 @@
 // none sleeps.
 import assert from 'node:assert/strict';
 
-/** The labels of the navigation only some roles get. */
-export const ADMIN_NAV = ['Users', 'Catalogue', 'Ticketing'];
+/** The navigation only staff get: administration, partners and the audit log. */
+export const ADMIN_NAV = ['Users', 'Catalogue', 'Ticketing', 'Partners', 'Audit log'];
 
 export function portal(page) {
   return page.locator('cp-portal');

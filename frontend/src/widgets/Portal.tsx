@@ -74,7 +74,9 @@ export function Portal() {
 
   // Widgets ask for navigation by event; the shell owns the URL, so it answers them.
   useEffect(() => {
-    const el = rootRef.current;
+    // Widgets dispatch from the shell's element, which is this div's parent: listen on the
+    // shadow root (or document) that holds both, where their bubbling events arrive.
+    const el = rootRef.current?.getRootNode();
     if (!el) return;
     const onNavigate = (e: Event) => {
       const path = (e as CustomEvent<{ path?: string }>).detail?.path;
