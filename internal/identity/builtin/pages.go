@@ -31,6 +31,7 @@ var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 </head>
 <body>
 <main>
+<p class="product">Customer Portal</p>
 <h1>{{.Title}}</h1>
 {{- if eq .Kind "login"}}
 {{- if .Error}}
