@@ -414,3 +414,48 @@ export function DeleteAction({ label, confirm, onDelete, onDeleted }: { label: s
     </div>
   );
 }
+
+interface Back {
+  to: string;
+  label: string;
+}
+
+/**
+ * NotFoundScreen stands in for a screen whose object is not there (or not visible): a heading,
+ * the reason and a link back to the list. As an error (alert), the reason is announced at once.
+ */
+export function NotFoundScreen({ heading = strings.errors.notFoundHeading, text = strings.errors.notFound, back, alert = true }: { heading?: string; text?: string; back: Back; alert?: boolean }) {
+  const id = useId();
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id}>{heading}</h2>
+      <p className={alert ? 'cp-error' : undefined} role={alert ? 'alert' : undefined}>
+        {text}
+      </p>
+      <p>
+        <Link to={back.to}>{back.label}</Link>
+      </p>
+    </section>
+  );
+}
+
+/**
+ * Pending is what a screen shows until its object is read: Loading, the NotFoundScreen for a 404,
+ * or the error with Retry.
+ */
+export function Pending({ load, back }: { load: { error?: unknown; reload: () => void }; back: Back }) {
+  if (load.error === undefined) return <Loading />;
+  if (load.error instanceof ApiError && load.error.status === 404) return <NotFoundScreen back={back} />;
+  return <ErrorView error={load.error} onRetry={load.reload} />;
+}
+
+/**
+ * LoadedName reads an object to name it, so that a link to it says which one it is: `loading`
+ * while it loads, `fallback` (which should still tell objects apart) if it cannot be read.
+ */
+export function LoadedName({ id, read, loading, fallback }: { id: string; read: (id: string) => Promise<{ name: string }>; loading: string; fallback: string }) {
+  const x = useLoad(() => read(id), [id]);
+  if (x.data) return <>{x.data.name}</>;
+  if (x.loading) return <span className="cp-muted">{loading}</span>;
+  return <>{fallback}</>;
+}

@@ -1,8 +1,10 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { call, callTagged, type Api } from '../api/client';
 import type { Page, ProductVersion, SubscriptionLevel, TicketType } from '../api/types';
 import { useSignedIn } from '../core/context';
-import { CheckField, ConfirmButton, Empty, Notice, PagedFooter, TextArea, TextField, usePaged, useSubmit } from '../core/ui';
+import { FormCard } from '../core/form';
+import { PagedTable } from '../core/list';
+import { CheckField, ConfirmButton, Notice, TextArea, TextField, usePaged, useSubmit } from '../core/ui';
 import { strings } from '../strings';
 
 const t = strings.catalogue;
@@ -146,14 +148,9 @@ function CatalogueForm<T extends { id: string; name: string }>({
   const [v, setV] = useState<Values>(initial);
   const submit = useSubmit(kind.fields.map((f) => f.name));
   const heading = editing ? t.editHeading(editing.name) : kind.newLabel;
-  const onSubmit = (e: FormEvent) => {
-    e.preventDefault();
-    void submit.run(async () => onDone(await kind.save(api, v, editing?.id, editing?.etag)));
-  };
+  const save = async () => onDone(await kind.save(api, v, editing?.id, editing?.etag));
   return (
-    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-label={heading}>
-      <h4>{heading}</h4>
-      {submit.summary}
+    <FormCard submit={submit} heading={heading} level="h4" onSubmit={save} onCancel={onCancel}>
       {kind.fields.map((f) =>
         f.kind === 'checkbox' ? (
           <CheckField key={f.name} label={f.label} checked={Boolean(v[f.name])} onChange={(e) => setV((x) => ({ ...x, [f.name]: e.target.checked }))} />
@@ -172,15 +169,7 @@ function CatalogueForm<T extends { id: string; name: string }>({
           />
         ),
       )}
-      <div className="cp-toolbar">
-        <button type="submit" className="cp-button cp-primary" disabled={submit.busy}>
-          {strings.common.save}
-        </button>
-        <button type="button" className="cp-button" onClick={onCancel}>
-          {strings.common.cancel}
-        </button>
-      </div>
-    </form>
+    </FormCard>
   );
 }
 
@@ -225,43 +214,25 @@ function Section<T extends { id: string; name: string }>({ kind }: { kind: Kind<
           }}
         />
       )}
-      {!paged.loading && paged.error === undefined && paged.items.length === 0 && <Empty>{t.empty}</Empty>}
-      {paged.items.length > 0 && (
-        <div className="cp-table-wrap">
-          <table aria-label={kind.table}>
-            <thead>
-              <tr>
-                <th scope="col">{strings.common.name}</th>
-                {kind.columns.map((c) => (
-                  <th key={c.label} scope="col">
-                    {c.label}
-                  </th>
-                ))}
-                {manage && <th scope="col">{strings.common.actions}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {paged.items.map((x) => (
-                <tr key={x.id}>
-                  <td>{x.name}</td>
-                  {kind.columns.map((c) => (
-                    <td key={c.label}>{c.value(x)}</td>
-                  ))}
-                  {manage && (
-                    <td className="cp-toolbar">
-                      <button type="button" className="cp-button" aria-label={`${strings.common.edit} ${x.name}`} onClick={() => startEdit(x)}>
-                        {strings.common.edit}
-                      </button>
-                      <ConfirmButton label={`${strings.common.delete} ${x.name}`} confirm={t.deleteConfirm(x.name)} onConfirm={() => remove(x)} />
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <PagedFooter paged={paged} />
+      <PagedTable
+        paged={paged}
+        label={kind.table}
+        empty={t.empty}
+        rowKey={(x) => x.id}
+        columns={[{ header: strings.common.name, cell: (x) => x.name }, ...kind.columns.map((c) => ({ header: c.label, cell: c.value }))]}
+        actions={
+          manage
+            ? (x) => (
+                <>
+                  <button type="button" className="cp-button" aria-label={`${strings.common.edit} ${x.name}`} onClick={() => startEdit(x)}>
+                    {strings.common.edit}
+                  </button>
+                  <ConfirmButton label={`${strings.common.delete} ${x.name}`} confirm={t.deleteConfirm(x.name)} onConfirm={() => remove(x)} />
+                </>
+              )
+            : undefined
+        }
+      />
     </section>
   );
 }

@@ -3,7 +3,8 @@ import { call } from '../api/client';
 import { splitFieldErrors } from '../api/problem';
 import type { AuditEvent } from '../api/types';
 import { isStaff, useSignedIn } from '../core/context';
-import { Empty, PagedFooter, TextField, formatDate, usePaged } from '../core/ui';
+import { PagedTable } from '../core/list';
+import { TextField, formatDate, usePaged } from '../core/ui';
 import { strings } from '../strings';
 
 const t = strings.audit;
@@ -102,38 +103,26 @@ export function Audit({ resourceType, resourceId }: { resourceType?: string; res
           {t.reset}
         </button>
       </form>
-      {!paged.loading && paged.error === undefined && paged.items.length === 0 && <Empty>{t.empty}</Empty>}
-      {paged.items.length > 0 && (
-        <div className="cp-table-wrap">
-          <table aria-label={t.tableLabel}>
-            <thead>
-              <tr>
-                <th scope="col">{t.when}</th>
-                <th scope="col">{t.who}</th>
-                <th scope="col">{t.action}</th>
-                <th scope="col">{t.resource}</th>
-                <th scope="col">{t.changes}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {paged.items.map((ev) => (
-                <tr key={ev.id}>
-                  <td>{formatDate(ev.occurredAt)}</td>
-                  <td>{ev.actorUsername || ev.actorSubject}</td>
-                  <td>{ev.action}</td>
-                  <td>
-                    {ev.resourceType} <span className="cp-muted">{ev.resourceId}</span>
-                  </td>
-                  <td>
-                    <Changes event={ev} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <PagedFooter paged={paged} />
+      <PagedTable
+        paged={paged}
+        label={t.tableLabel}
+        empty={t.empty}
+        rowKey={(ev) => ev.id}
+        columns={[
+          { header: t.when, cell: (ev) => formatDate(ev.occurredAt) },
+          { header: t.who, cell: (ev) => ev.actorUsername || ev.actorSubject },
+          { header: t.action, cell: (ev) => ev.action },
+          {
+            header: t.resource,
+            cell: (ev) => (
+              <>
+                {ev.resourceType} <span className="cp-muted">{ev.resourceId}</span>
+              </>
+            ),
+          },
+          { header: t.changes, cell: (ev) => <Changes event={ev} /> },
+        ]}
+      />
     </section>
   );
 }

@@ -1,8 +1,10 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { call } from '../api/client';
 import type { Project, ProjectInput } from '../api/types';
 import { useSignedIn } from '../core/context';
-import { DeleteAction, Empty, ErrorView, Link, Loading, Notice, PagedFooter, SelectField, TextArea, TextField, opt, useLoad, usePaged, useSubmit } from '../core/ui';
+import { FormCard, useFormValues } from '../core/form';
+import { PagedTable } from '../core/list';
+import { DeleteAction, Link, NotFoundScreen, Notice, Pending, SelectField, TextArea, TextField, opt, useLoad, usePaged, useSubmit } from '../core/ui';
 import { strings } from '../strings';
 import { CustomerForm } from './Customers';
 
@@ -34,35 +36,28 @@ interface ProjectFormProps {
 /** ProjectForm creates a project for a customer or edits one (If-Match with the ETag read). */
 export function ProjectForm({ customerId, project, etag, onDone, onCancel }: ProjectFormProps) {
   const { api } = useSignedIn();
-  const [v, setV] = useState<ProjectValues>(projectValues(project));
+  const { values: v, set } = useFormValues(projectValues(project));
   const submit = useSubmit(PROJECT_FIELDS);
-  const set = (k: keyof ProjectValues) => (e: { target: { value: string } }) => setV((x) => ({ ...x, [k]: e.target.value }));
   const fe = submit.fieldErrors;
-  const heading = project ? strings.project.editHeading(project.name) : t.newProjectHeading;
-  const onSubmit = (e: FormEvent) => {
-    e.preventDefault();
-    void submit.run(async () => {
-      const body: ProjectInput = {
-        customerId,
-        name: v.name.trim(),
-        description: opt(v.description),
-        ticketVisibility: v.ticketVisibility as ProjectInput['ticketVisibility'],
-        jsmOrganizationId: opt(v.jsmOrganizationId),
-        contactName: opt(v.contactName),
-        contactPhone: opt(v.contactPhone),
-        contactEmail: opt(v.contactEmail),
-        notes: opt(v.notes),
-      };
-      const saved = project
-        ? await call(api.PUT('/projects/{projectId}', { params: { path: { projectId: project.id }, header: { 'If-Match': etag } }, body }))
-        : await call(api.POST('/projects', { body }));
-      onDone(saved);
-    });
+  const save = async () => {
+    const body: ProjectInput = {
+      customerId,
+      name: v.name.trim(),
+      description: opt(v.description),
+      ticketVisibility: v.ticketVisibility as ProjectInput['ticketVisibility'],
+      jsmOrganizationId: opt(v.jsmOrganizationId),
+      contactName: opt(v.contactName),
+      contactPhone: opt(v.contactPhone),
+      contactEmail: opt(v.contactEmail),
+      notes: opt(v.notes),
+    };
+    const saved = project
+      ? await call(api.PUT('/projects/{projectId}', { params: { path: { projectId: project.id }, header: { 'If-Match': etag } }, body }))
+      : await call(api.POST('/projects', { body }));
+    onDone(saved);
   };
   return (
-    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-label={heading}>
-      <h3>{heading}</h3>
-      {submit.summary}
+    <FormCard submit={submit} heading={project ? strings.project.editHeading(project.name) : t.newProjectHeading} onSubmit={save} onCancel={onCancel}>
       <TextField label={strings.common.name} required value={v.name} onChange={set('name')} error={fe.name} autoFocus />
       <TextArea label={strings.common.description} value={v.description} onChange={set('description')} error={fe.description} />
       <SelectField label={strings.project.ticketVisibility} value={v.ticketVisibility} onChange={set('ticketVisibility')} error={fe.ticketVisibility}>
@@ -77,15 +72,7 @@ export function ProjectForm({ customerId, project, etag, onDone, onCancel }: Pro
       <TextField label={strings.common.contactPhone} type="tel" value={v.contactPhone} onChange={set('contactPhone')} error={fe.contactPhone} />
       <TextField label={strings.common.contactEmail} type="email" value={v.contactEmail} onChange={set('contactEmail')} error={fe.contactEmail} />
       <TextArea label={strings.common.notes} value={v.notes} onChange={set('notes')} error={fe.notes} />
-      <div className="cp-toolbar">
-        <button type="submit" className="cp-button cp-primary" disabled={submit.busy}>
-          {strings.common.save}
-        </button>
-        <button type="button" className="cp-button" onClick={onCancel}>
-          {strings.common.cancel}
-        </button>
-      </div>
-    </form>
+    </FormCard>
   );
 }
 
@@ -103,19 +90,21 @@ export function CustomerView({ customerId }: { customerId?: string }) {
     (cursor) => call(api.GET('/customers/{customerId}/projects', { params: { path: { customerId: customerId ?? '' }, query: { cursor } } })),
     [api, customerId],
   );
-  if (!customerId) return <ErrorView error={new Error(strings.errors.notFound)} />;
+  const back = { to: '#/customers', label: strings.customers.back };
+  if (!customerId) return <NotFoundScreen back={back} />;
   if (deleted) {
     return (
       <section aria-labelledby="cp-customer-h">
         <h2 id="cp-customer-h">{strings.customers.heading}</h2>
         <Notice>{strings.customers.deleted}</Notice>
-        <Link to="#/customers">{strings.customers.heading}</Link>
+        <p>
+          <Link to={back.to}>{back.label}</Link>
+        </p>
       </section>
     );
   }
-  if (customer.error !== undefined) return <ErrorView error={customer.error} onRetry={customer.reload} />;
   const c = customer.data;
-  if (!c) return <Loading />;
+  if (!c) return <Pending load={customer} back={back} />;
   const p = me.permissions;
   return (
     <section aria-labelledby="cp-customer-h">
@@ -186,30 +175,16 @@ export function CustomerView({ customerId }: { customerId?: string }) {
           }}
         />
       )}
-      {!projects.loading && projects.error === undefined && projects.items.length === 0 && <Empty>{t.noProjects}</Empty>}
-      {projects.items.length > 0 && (
-        <div className="cp-table-wrap">
-          <table aria-label={t.projectsTable}>
-            <thead>
-              <tr>
-                <th scope="col">{strings.common.name}</th>
-                <th scope="col">{strings.common.description}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {projects.items.map((pr) => (
-                <tr key={pr.id}>
-                  <td>
-                    <Link to={`#/projects/${pr.id}`}>{pr.name}</Link>
-                  </td>
-                  <td>{pr.description || strings.common.none}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <PagedFooter paged={projects} />
+      <PagedTable
+        paged={projects}
+        label={t.projectsTable}
+        empty={t.noProjects}
+        rowKey={(pr) => pr.id}
+        columns={[
+          { header: strings.common.name, cell: (pr) => <Link to={`#/projects/${pr.id}`}>{pr.name}</Link> },
+          { header: strings.common.description, cell: (pr) => pr.description || strings.common.none },
+        ]}
+      />
     </section>
   );
 }

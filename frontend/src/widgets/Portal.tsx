@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { isStaff, usePortal } from '../core/context';
-import { Link } from '../core/ui';
+import { Link, NotFoundScreen } from '../core/ui';
 import { strings } from '../strings';
 import { AdminCatalogue } from './AdminCatalogue';
 import { AdminTicketing } from './AdminTicketing';
@@ -152,7 +152,15 @@ export function Portal() {
         screen = <Partners key={route.id} partnerId={route.id} />;
         break;
       case 'tickets':
-        screen = <Tickets />;
+        screen = (
+          <Tickets
+            toolbar={
+              <Link className="cp-button cp-primary" to="#/tickets/new">
+                {strings.openTicket.submit}
+              </Link>
+            }
+          />
+        );
         break;
       case 'ticket':
         screen = <TicketView key={route.id} ticketId={route.id} />;
@@ -210,13 +218,6 @@ export function Portal() {
         </div>
       </header>
       <main ref={mainRef} className="cp-main">
-        {me && route.name === 'tickets' && (
-          <p>
-            <Link className="cp-button cp-primary" to="#/tickets/new">
-              {strings.openTicket.submit}
-            </Link>
-          </p>
-        )}
         {screen}
       </main>
     </div>
@@ -224,11 +225,5 @@ export function Portal() {
 }
 
 function NotFound() {
-  return (
-    <section aria-labelledby="cp-nf-h">
-      <h2 id="cp-nf-h">{strings.nav.notFound}</h2>
-      <p>{strings.nav.notFoundText}</p>
-      <Link to="#/tickets">{strings.nav.home}</Link>
-    </section>
-  );
+  return <NotFoundScreen heading={strings.nav.notFound} text={strings.nav.notFoundText} back={{ to: '#/tickets', label: strings.nav.home }} alert={false} />;
 }

@@ -2,24 +2,9 @@ import { useState, type FormEvent } from 'react';
 import { call, callTagged } from '../api/client';
 import type { Partner, ProductVersion, Project, Renewal, Subscription, SubscriptionInput, SubscriptionLevel, User } from '../api/types';
 import { useSignedIn } from '../core/context';
-import {
-  CheckField,
-  ConfirmButton,
-  DeleteAction,
-  Empty,
-  ErrorView,
-  Link,
-  Loading,
-  Notice,
-  PagedFooter,
-  SelectField,
-  TextArea,
-  TextField,
-
-  useLoad,
-  usePaged,
-  useSubmit,
-} from '../core/ui';
+import { FormCard, useFormValues } from '../core/form';
+import { PagedTable } from '../core/list';
+import { CheckField, ConfirmButton, DeleteAction, ErrorView, Link, LoadedName, Loading, NotFoundScreen, Notice, Pending, SelectField, TextArea, TextField, useLoad, usePaged, useSubmit } from '../core/ui';
 import { strings } from '../strings';
 import { ProjectForm } from './Customer';
 import { SubscriptionRequest } from './SubscriptionRequest';
@@ -38,20 +23,22 @@ export function ProjectView({ projectId }: { projectId?: string }) {
   const [notice, setNotice] = useState<string>();
   const project = useLoad(() => callTagged(api.GET('/projects/{projectId}', { params: { path: { projectId: id } } })), [api, id]);
   const entitlement = useLoad(() => call(api.GET('/projects/{projectId}/entitlement', { params: { path: { projectId: id } } })), [api, id]);
-  if (!projectId) return <ErrorView error={new Error(strings.errors.notFound)} />;
+  const back = { to: '#/customers', label: strings.customers.back };
+  if (!projectId) return <NotFoundScreen back={back} />;
   if (deleted) {
     return (
       <section aria-labelledby="cp-project-h">
         <h2 id="cp-project-h">{t.heading(deleted.name)}</h2>
         <Notice>{t.deleted(deleted.name)}</Notice>
-        <Link to={`#/customers/${deleted.customerId}`}>
-          <CustomerName customerId={deleted.customerId} />
-        </Link>
+        <p>
+          <Link to={`#/customers/${deleted.customerId}`}>
+            <CustomerName customerId={deleted.customerId} />
+          </Link>
+        </p>
       </section>
     );
   }
-  if (project.error !== undefined) return <ErrorView error={project.error} onRetry={project.reload} />;
-  if (!project.data) return <Loading />;
+  if (!project.data) return <Pending load={project} back={back} />;
   const p = project.data.data;
   const perms = me.permissions;
   return (
@@ -242,26 +229,13 @@ function RejectForm({ sub, onDone, onCancel }: { sub: Subscription; onDone: (s: 
   const { api } = useSignedIn();
   const [reason, setReason] = useState('');
   const submit = useSubmit(['reason']);
-  const onSubmit = (e: FormEvent) => {
-    e.preventDefault();
-    void submit.run(async () => {
-      onDone(await call(api.POST('/subscriptions/{id}/reject', { params: { path: { id: sub.id } }, body: { reason: reason.trim() } })));
-    });
+  const reject = async () => {
+    onDone(await call(api.POST('/subscriptions/{id}/reject', { params: { path: { id: sub.id } }, body: { reason: reason.trim() } })));
   };
   return (
-    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-label={t.rejectHeading}>
-      <h4>{t.rejectHeading}</h4>
-      {submit.summary}
+    <FormCard submit={submit} heading={t.rejectHeading} level="h4" submitLabel={t.reject} danger disabled={!reason.trim()} onSubmit={reject} onCancel={onCancel}>
       <TextArea label={t.rejectReason} required maxLength={1024} value={reason} onChange={(e) => setReason(e.target.value)} error={submit.fieldErrors.reason} autoFocus />
-      <div className="cp-toolbar">
-        <button type="submit" className="cp-button cp-danger" disabled={submit.busy || !reason.trim()}>
-          {t.reject}
-        </button>
-        <button type="button" className="cp-button" onClick={onCancel}>
-          {strings.common.cancel}
-        </button>
-      </div>
-    </form>
+    </FormCard>
   );
 }
 
@@ -270,21 +244,15 @@ function RenewForm({ sub, cat, onDone, onCancel }: { sub: Subscription; cat: Cat
   const { api } = useSignedIn();
   const [v, setV] = useState({ levelId: sub.levelId, productVersionId: sub.productVersionId, lengthMonths: String(sub.lengthMonths) });
   const submit = useSubmit(['levelId', 'productVersionId', 'lengthMonths']);
-  const onSubmit = (e: FormEvent) => {
-    e.preventDefault();
-    void submit.run(async () => {
-      const body: Renewal = {};
-      if (v.levelId !== sub.levelId) body.levelId = v.levelId;
-      if (v.productVersionId !== sub.productVersionId) body.productVersionId = v.productVersionId;
-      if (Number(v.lengthMonths) !== sub.lengthMonths) body.lengthMonths = Number(v.lengthMonths);
-      onDone(await call(api.POST('/subscriptions/{id}/renew', { params: { path: { id: sub.id } }, body })));
-    });
+  const renew = async () => {
+    const body: Renewal = {};
+    if (v.levelId !== sub.levelId) body.levelId = v.levelId;
+    if (v.productVersionId !== sub.productVersionId) body.productVersionId = v.productVersionId;
+    if (Number(v.lengthMonths) !== sub.lengthMonths) body.lengthMonths = Number(v.lengthMonths);
+    onDone(await call(api.POST('/subscriptions/{id}/renew', { params: { path: { id: sub.id } }, body })));
   };
   return (
-    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-label={t.renewHeading}>
-      <h4>{t.renewHeading}</h4>
-      <p className="cp-hint">{t.renewHint}</p>
-      {submit.summary}
+    <FormCard submit={submit} heading={t.renewHeading} level="h4" hint={t.renewHint} submitLabel={t.renew} onSubmit={renew} onCancel={onCancel}>
       <LevelVersionFields
         cat={cat}
         levelId={v.levelId}
@@ -293,51 +261,36 @@ function RenewForm({ sub, cat, onDone, onCancel }: { sub: Subscription; cat: Cat
         onVersion={(productVersionId) => setV((x) => ({ ...x, productVersionId }))}
         errors={submit.fieldErrors}
       />
-      <TextField
-        label={t.lengthMonths}
-        type="number"
-        min={1}
-        max={120}
-        required
-        value={v.lengthMonths}
-        onChange={(e) => setV((x) => ({ ...x, lengthMonths: e.target.value }))}
-        error={submit.fieldErrors.lengthMonths}
-      />
-      <div className="cp-toolbar">
-        <button type="submit" className="cp-button cp-primary" disabled={submit.busy}>
-          {t.renew}
-        </button>
-        <button type="button" className="cp-button" onClick={onCancel}>
-          {strings.common.cancel}
-        </button>
-      </div>
-    </form>
+      <LengthField value={v.lengthMonths} onChange={(lengthMonths) => setV((x) => ({ ...x, lengthMonths }))} error={submit.fieldErrors.lengthMonths} />
+    </FormCard>
   );
+}
+
+function LengthField({ value, onChange, error }: { value: string; onChange: (v: string) => void; error?: string }) {
+  return <TextField label={t.lengthMonths} type="number" min={1} max={120} required value={value} onChange={(e) => onChange(e.target.value)} error={error} />;
 }
 
 /** EditSubscriptionForm changes a subscription's terms with If-Match from a fresh read. */
 function EditSubscriptionForm({ sub, cat, onDone, onCancel }: { sub: Subscription; cat: Catalogue; onDone: (s: Subscription) => void; onCancel: () => void }) {
   const { api } = useSignedIn();
-  const current = useLoad(() => callTagged(api.GET('/subscriptions/{id}', { params: { path: { id: sub.id } } })), [api, sub.id]);
-  const [v, setV] = useState<{ levelId: string; productVersionId: string; startDate: string; lengthMonths: string } | null>(null);
+  const form = useFormValues(
+    { levelId: sub.levelId, productVersionId: sub.productVersionId, startDate: sub.startDate, lengthMonths: String(sub.lengthMonths) },
+    {
+      load: () => callTagged(api.GET('/subscriptions/{id}', { params: { path: { id: sub.id } } })),
+      values: (s: Subscription) => ({ levelId: s.levelId, productVersionId: s.productVersionId, startDate: s.startDate, lengthMonths: String(s.lengthMonths) }),
+    },
+    [api, sub.id],
+  );
   const submit = useSubmit(['levelId', 'productVersionId', 'startDate', 'lengthMonths']);
-  if (current.error !== undefined) return <ErrorView error={current.error} onRetry={current.reload} />;
-  if (!current.data) return <Loading />;
-  const s = current.data.data;
-  const vals = v ?? { levelId: s.levelId, productVersionId: s.productVersionId, startDate: s.startDate, lengthMonths: String(s.lengthMonths) };
-  const set = (patch: Partial<typeof vals>) => setV({ ...vals, ...patch });
-  const onSubmit = (e: FormEvent) => {
-    e.preventDefault();
-    void submit.run(async () => {
-      const body: SubscriptionInput = { levelId: vals.levelId, productVersionId: vals.productVersionId, startDate: vals.startDate, lengthMonths: Number(vals.lengthMonths) };
-      onDone(await call(api.PUT('/subscriptions/{id}', { params: { path: { id: sub.id }, header: { 'If-Match': current.data!.etag } }, body })));
-    });
+  if (form.pending) return form.pending;
+  const { values: vals, setValues, etag } = form;
+  const set = (patch: Partial<typeof vals>) => setValues((v) => ({ ...v, ...patch }));
+  const save = async () => {
+    const body: SubscriptionInput = { levelId: vals.levelId, productVersionId: vals.productVersionId, startDate: vals.startDate, lengthMonths: Number(vals.lengthMonths) };
+    onDone(await call(api.PUT('/subscriptions/{id}', { params: { path: { id: sub.id }, header: { 'If-Match': etag } }, body })));
   };
   return (
-    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-label={t.editSubscriptionHeading}>
-      <h4>{t.editSubscriptionHeading}</h4>
-      <p className="cp-hint">{t.editSubscriptionHint}</p>
-      {submit.summary}
+    <FormCard submit={submit} heading={t.editSubscriptionHeading} level="h4" hint={t.editSubscriptionHint} onSubmit={save} onCancel={onCancel}>
       <LevelVersionFields
         cat={cat}
         levelId={vals.levelId}
@@ -347,25 +300,8 @@ function EditSubscriptionForm({ sub, cat, onDone, onCancel }: { sub: Subscriptio
         errors={submit.fieldErrors}
       />
       <TextField label={t.start} type="date" required value={vals.startDate} onChange={(e) => set({ startDate: e.target.value })} error={submit.fieldErrors.startDate} />
-      <TextField
-        label={t.lengthMonths}
-        type="number"
-        min={1}
-        max={120}
-        required
-        value={vals.lengthMonths}
-        onChange={(e) => set({ lengthMonths: e.target.value })}
-        error={submit.fieldErrors.lengthMonths}
-      />
-      <div className="cp-toolbar">
-        <button type="submit" className="cp-button cp-primary" disabled={submit.busy}>
-          {strings.common.save}
-        </button>
-        <button type="button" className="cp-button" onClick={onCancel}>
-          {strings.common.cancel}
-        </button>
-      </div>
-    </form>
+      <LengthField value={vals.lengthMonths} onChange={(lengthMonths) => set({ lengthMonths })} error={submit.fieldErrors.lengthMonths} />
+    </FormCard>
   );
 }
 
@@ -403,80 +339,69 @@ function Subscriptions({ projectId, cat, onChange }: { projectId: string; cat: C
       <h3>{t.subscriptions}</h3>
       {notice && <Notice>{notice}</Notice>}
       {action.summary}
-      {!subs.loading && subs.error === undefined && subs.items.length === 0 && <Empty>{t.noSubscriptions}</Empty>}
-      {subs.items.length > 0 && (
-        <div className="cp-table-wrap">
-          <table aria-label={t.subscriptionsTable}>
-            <thead>
-              <tr>
-                <th scope="col">{t.level}</th>
-                <th scope="col">{t.productVersion}</th>
-                <th scope="col">{t.start}</th>
-                <th scope="col">{t.end}</th>
-                <th scope="col">{t.status}</th>
-                {showActions && <th scope="col">{strings.common.actions}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {subs.items.map((s) => {
-                const renewable = s.status === 'ACTIVE' || s.status === 'EXPIRED';
-                return (
-                  <tr key={s.id}>
-                    <td>{cat.levelName(s.levelId)}</td>
-                    <td>{cat.versionName(s.productVersionId)}</td>
-                    <td>{s.startDate}</td>
-                    <td>{s.endDate}</td>
-                    <td>
-                      {t.subscriptionStatus(s.status)}
-                      {s.rejectionReason && <span className="cp-muted"> ({s.rejectionReason})</span>}
-                    </td>
-                    {showActions && (
-                      <td>
-                        <div className="cp-toolbar" role="group" aria-label={t.subscriptionActions(cat.levelName(s.levelId), s.startDate)}>
-                          {manage && s.status === 'REQUESTED' && (
-                            <>
-                              <button type="button" className="cp-button" disabled={action.busy} onClick={() => approve(s)}>
-                                {t.approve}
-                              </button>
-                              <button type="button" className="cp-button cp-danger" onClick={() => open({ kind: 'reject', sub: s })}>
-                                {t.reject}
-                              </button>
-                            </>
-                          )}
-                          {mayRenew && renewable && (
-                            <button type="button" className="cp-button" onClick={() => open({ kind: 'renew', sub: s })}>
-                              {manage ? t.renew : t.requestRenewal}
-                            </button>
-                          )}
-                          {manage && s.status !== 'REJECTED' && (
-                            <button type="button" className="cp-button" onClick={() => open({ kind: 'edit', sub: s })}>
-                              {t.editSubscription}
-                            </button>
-                          )}
-                          {manage && (
-                            <DeleteAction
-                              label={t.deleteSubscription}
-                              confirm={t.deleteSubscriptionConfirm}
-                              onDelete={() => call(api.DELETE('/subscriptions/{id}', { params: { path: { id: s.id } } }))}
-                              onDeleted={() => {
-                                subs.setItems((xs) => xs.filter((x) => x.id !== s.id));
-                                if (mode?.sub.id === s.id) setMode(undefined);
-                                setNotice(t.subscriptionDeleted);
-                                onChange();
-                              }}
-                            />
-                          )}
-                        </div>
-                      </td>
-                    )}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <PagedFooter paged={subs} />
+      <PagedTable
+        paged={subs}
+        label={t.subscriptionsTable}
+        empty={t.noSubscriptions}
+        rowKey={(s) => s.id}
+        columns={[
+          { header: t.level, cell: (s) => cat.levelName(s.levelId) },
+          { header: t.productVersion, cell: (s) => cat.versionName(s.productVersionId) },
+          { header: t.start, cell: (s) => s.startDate },
+          { header: t.end, cell: (s) => s.endDate },
+          {
+            header: t.status,
+            cell: (s) => (
+              <>
+                {t.subscriptionStatus(s.status)}
+                {s.rejectionReason && <span className="cp-muted"> ({s.rejectionReason})</span>}
+              </>
+            ),
+          },
+        ]}
+        actionsLabel={(s) => t.subscriptionActions(cat.levelName(s.levelId), s.startDate)}
+        actions={
+          showActions
+            ? (s) => (
+                <>
+                  {manage && s.status === 'REQUESTED' && (
+                    <>
+                      <button type="button" className="cp-button" disabled={action.busy} onClick={() => approve(s)}>
+                        {t.approve}
+                      </button>
+                      <button type="button" className="cp-button cp-danger" onClick={() => open({ kind: 'reject', sub: s })}>
+                        {t.reject}
+                      </button>
+                    </>
+                  )}
+                  {mayRenew && (s.status === 'ACTIVE' || s.status === 'EXPIRED') && (
+                    <button type="button" className="cp-button" onClick={() => open({ kind: 'renew', sub: s })}>
+                      {manage ? t.renew : t.requestRenewal}
+                    </button>
+                  )}
+                  {manage && s.status !== 'REJECTED' && (
+                    <button type="button" className="cp-button" onClick={() => open({ kind: 'edit', sub: s })}>
+                      {t.editSubscription}
+                    </button>
+                  )}
+                  {manage && (
+                    <DeleteAction
+                      label={t.deleteSubscription}
+                      confirm={t.deleteSubscriptionConfirm}
+                      onDelete={() => call(api.DELETE('/subscriptions/{id}', { params: { path: { id: s.id } } }))}
+                      onDeleted={() => {
+                        subs.setItems((xs) => xs.filter((x) => x.id !== s.id));
+                        if (mode?.sub.id === s.id) setMode(undefined);
+                        setNotice(t.subscriptionDeleted);
+                        onChange();
+                      }}
+                    />
+                  )}
+                </>
+              )
+            : undefined
+        }
+      />
       {mode?.kind === 'reject' && manage && (
         <RejectForm
           key={mode.sub.id}
@@ -555,38 +480,26 @@ function ProjectUsers({ project }: { project: Project }) {
       <h3>{t.users}</h3>
       {notice && <Notice>{notice}</Notice>}
       {remove.summary}
-      {!users.loading && users.error === undefined && users.items.length === 0 && <Empty>{t.noUsers}</Empty>}
-      {users.items.length > 0 && (
-        <div className="cp-table-wrap">
-          <table aria-label={t.usersTable}>
-            <thead>
-              <tr>
-                <th scope="col">{t.username}</th>
-                <th scope="col">{t.email}</th>
-                {project.ticketVisibility === 'own' && <th scope="col">{t.seesAllTickets}</th>}
-                {manage && <th scope="col">{strings.common.actions}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {users.items.map((u) => (
-                <tr key={u.id}>
-                  <td>{u.username}</td>
-                  <td>{u.email || strings.common.none}</td>
-                  {project.ticketVisibility === 'own' && <td>{u.seesAllTickets ? strings.common.yes : strings.common.no}</td>}
-                  {manage && (
-                    <td>
-                      <button type="button" className="cp-button cp-danger" disabled={remove.busy} onClick={() => unassign(u)}>
-                        {t.unassign(u.username)}
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <PagedFooter paged={users} />
+      <PagedTable
+        paged={users}
+        label={t.usersTable}
+        empty={t.noUsers}
+        rowKey={(u) => u.id}
+        columns={[
+          { header: t.username, cell: (u) => u.username },
+          { header: t.email, cell: (u) => u.email || strings.common.none },
+          project.ticketVisibility === 'own' && { header: t.seesAllTickets, cell: (u) => (u.seesAllTickets ? strings.common.yes : strings.common.no) },
+        ]}
+        actions={
+          manage
+            ? (u) => (
+                <button type="button" className="cp-button cp-danger" disabled={remove.busy} onClick={() => unassign(u)}>
+                  {t.unassign(u.username)}
+                </button>
+              )
+            : undefined
+        }
+      />
       {manage && (
         <form ref={assign.formRef} onSubmit={onAssign} noValidate className="cp-toolbar" aria-label={t.assignUser}>
           {assign.summary}
@@ -629,36 +542,17 @@ function ProjectPartners({ project }: { project: Project }) {
   return (
     <>
       <h3>{t.partners}</h3>
-      {!partners.loading && partners.error === undefined && partners.items.length === 0 && <Empty>{t.noPartners}</Empty>}
-      {partners.items.length > 0 && (
-        <div className="cp-table-wrap">
-          <table aria-label={t.partnersTable}>
-            <thead>
-              <tr>
-                <th scope="col">{strings.common.name}</th>
-                <th scope="col">{t.partnerNumber}</th>
-                {manage && <th scope="col">{strings.common.actions}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {partners.items.map((p) => (
-                <tr key={p.id}>
-                  <td>
-                    <Link to={`#/partners/${p.id}`}>{p.name}</Link>
-                  </td>
-                  <td>{p.partnerNumber}</td>
-                  {manage && (
-                    <td>
-                      <ConfirmButton label={t.unlink(p.name)} confirm={t.unlink(p.name) + '?'} onConfirm={() => unlink(p)} disabled={link.busy} />
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <PagedFooter paged={partners} />
+      <PagedTable
+        paged={partners}
+        label={t.partnersTable}
+        empty={t.noPartners}
+        rowKey={(p) => p.id}
+        columns={[
+          { header: strings.common.name, cell: (p) => <Link to={`#/partners/${p.id}`}>{p.name}</Link> },
+          { header: t.partnerNumber, cell: (p) => p.partnerNumber },
+        ]}
+        actions={manage ? (p) => <ConfirmButton label={t.unlink(p.name)} confirm={t.unlink(p.name) + '?'} onConfirm={() => unlink(p)} disabled={link.busy} /> : undefined}
+      />
       {manage && (
         <form ref={link.formRef} onSubmit={onLink} noValidate className="cp-toolbar" aria-label={t.linkPartner}>
           {link.summary}
@@ -681,12 +575,15 @@ function ProjectPartners({ project }: { project: Project }) {
   );
 }
 
-
-/** CustomerName names a project's customer (getCustomer), falling back to the word while it loads or if unreadable. */
+/** CustomerName names a project's customer (getCustomer), so that the link to it says which one. */
 function CustomerName({ customerId }: { customerId: string }) {
   const { api } = useSignedIn();
-  const customer = useLoad(() => call(api.GET('/customers/{customerId}', { params: { path: { customerId } } })), [api, customerId]);
-  if (customer.data) return <>{customer.data.name}</>;
-  if (customer.loading) return <span className="cp-muted">{t.customerLoading}</span>;
-  return <>{t.customer}</>;
+  return (
+    <LoadedName
+      id={customerId}
+      read={(id) => call(api.GET('/customers/{customerId}', { params: { path: { customerId: id } } }))}
+      loading={t.customerLoading}
+      fallback={t.customerUnnamed(customerId)}
+    />
+  );
 }

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { call } from '../api/client';
 import type { TicketComment, TicketDetail, TicketStatus } from '../api/types';
 import { useSignedIn } from '../core/context';
-import { CheckField, Empty, ErrorView, Link, Loading, Notice, SelectField, TextArea, formatDate, useLoad, useSubmit } from '../core/ui';
+import { CheckField, Empty, Link, LoadedName, NotFoundScreen, Notice, Pending, SelectField, TextArea, formatDate, useLoad, useSubmit } from '../core/ui';
 import { strings } from '../strings';
 
 const t = strings.ticket;
@@ -16,10 +16,10 @@ export function TicketView({ ticketId }: { ticketId?: string }) {
   const [older, setOlder] = useState<{ items: TicketComment[]; cursor?: string } | null>(null);
   const [notice, setNotice] = useState<string>();
   const more = useSubmit([]);
-  if (!ticketId) return <ErrorView error={new Error(strings.errors.notFound)} />;
-  if (ticket.error !== undefined) return <ErrorView error={ticket.error} onRetry={ticket.reload} />;
+  const back = { to: '#/tickets', label: strings.tickets.back };
+  if (!ticketId) return <NotFoundScreen back={back} />;
   const tk = ticket.data;
-  if (!tk) return <Loading />;
+  if (!tk) return <Pending load={ticket} back={back} />;
   const extra = older?.items ?? [];
   const cursor = older ? older.cursor : tk.commentsNextCursor;
   // Customers' answers never carry internal comments; filtering again keeps them hidden even if one slipped through.
@@ -50,7 +50,14 @@ export function TicketView({ ticketId }: { ticketId?: string }) {
           )}
           <dt>{t.project}</dt>
           <dd>
-            <Link to={`#/projects/${tk.projectId}`}>{t.project}</Link>
+            <Link to={`#/projects/${tk.projectId}`}>
+              <LoadedName
+                id={tk.projectId}
+                read={(projectId) => call(api.GET('/projects/{projectId}', { params: { path: { projectId } } }))}
+                loading={t.projectLoading}
+                fallback={t.projectUnnamed(tk.projectId)}
+              />
+            </Link>
           </dd>
           <dt>{strings.tickets.reporter}</dt>
           <dd>{tk.reporter.username}</dd>

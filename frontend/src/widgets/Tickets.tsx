@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { call } from '../api/client';
 import type { Ticket } from '../api/types';
 import { useSignedIn } from '../core/context';
-import { CheckField, Empty, Link, PagedFooter, SelectField, TextField, formatDate, useLoad, usePaged } from '../core/ui';
+import { PagedTable } from '../core/list';
+import { CheckField, Link, SelectField, TextField, formatDate, useLoad, usePaged } from '../core/ui';
 import { strings } from '../strings';
 
 const t = strings.tickets;
@@ -18,8 +19,11 @@ interface Filters {
   sort: 'created' | 'updated';
 }
 
-/** Tickets lists a project's tickets, or every visible one, with the spec's filters and cursor paging. */
-export function Tickets({ projectId, embedded }: { projectId?: string; embedded?: boolean }) {
+/**
+ * Tickets lists a project's tickets, or every visible one, with the spec's filters and cursor paging.
+ * toolbar (e.g. the portal's "Open ticket") goes under the heading, above the filters.
+ */
+export function Tickets({ projectId, embedded, toolbar }: { projectId?: string; embedded?: boolean; toolbar?: ReactNode }) {
   const { api, me } = useSignedIn();
   const [draft, setDraft] = useState({ statusCategory: '', typeId: '', priority: '', mine: false, q: '', sort: 'created' });
   const [filters, setFilters] = useState<Filters>({ sort: 'created' });
@@ -50,6 +54,7 @@ export function Tickets({ projectId, embedded }: { projectId?: string; embedded?
   return (
     <section aria-label={t.heading}>
       {!embedded && <Heading>{t.heading}</Heading>}
+      {toolbar && <div className="cp-toolbar">{toolbar}</div>}
       <form role="search" aria-label={strings.common.filter} onSubmit={apply} className="cp-toolbar">
         <TextField label={t.searchLabel} type="search" value={draft.q} onChange={set('q')} />
         <SelectField label={t.category} value={draft.statusCategory} onChange={set('statusCategory')}>
@@ -85,47 +90,33 @@ export function Tickets({ projectId, embedded }: { projectId?: string; embedded?
           {strings.common.filter}
         </button>
       </form>
-      {!paged.loading && paged.error === undefined && paged.items.length === 0 && <Empty>{t.empty}</Empty>}
-      {paged.items.length > 0 && (
-        <div className="cp-table-wrap">
-          <table aria-label={t.tableLabel}>
-            <thead>
-              <tr>
-                <th scope="col">{t.key}</th>
-                <th scope="col">{t.summary}</th>
-                <th scope="col">{t.status}</th>
-                <th scope="col">{t.priority}</th>
-                <th scope="col">{t.type}</th>
-                <th scope="col">{t.reporter}</th>
-                <th scope="col">{t.updated}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {paged.items.map((tk) => (
-                <tr key={tk.key}>
-                  <td>
-                    <Link to={`#/tickets/${tk.key}`}>{tk.key}</Link>
-                  </td>
-                  <td>
-                    {tk.summary}
-                    {tk.stale && (
-                      <span className="cp-badge" title={t.stale}>
-                        !
-                      </span>
-                    )}
-                  </td>
-                  <td>{t.statusName(tk.status)}</td>
-                  <td>{t.priorityName(tk.priority)}</td>
-                  <td>{typeName(tk)}</td>
-                  <td>{tk.reporter.id === me.id ? `${tk.reporter.username} ✓` : tk.reporter.username}</td>
-                  <td>{formatDate(tk.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <PagedFooter paged={paged} />
+      <PagedTable
+        paged={paged}
+        label={t.tableLabel}
+        empty={t.empty}
+        rowKey={(tk) => tk.key}
+        columns={[
+          { header: t.key, cell: (tk) => <Link to={`#/tickets/${tk.key}`}>{tk.key}</Link> },
+          {
+            header: t.summary,
+            cell: (tk) => (
+              <>
+                {tk.summary}
+                {tk.stale && (
+                  <span className="cp-badge" title={t.stale}>
+                    !
+                  </span>
+                )}
+              </>
+            ),
+          },
+          { header: t.status, cell: (tk) => t.statusName(tk.status) },
+          { header: t.priority, cell: (tk) => t.priorityName(tk.priority) },
+          { header: t.type, cell: typeName },
+          { header: t.reporter, cell: (tk) => (tk.reporter.id === me.id ? `${tk.reporter.username} ✓` : tk.reporter.username) },
+          { header: t.updated, cell: (tk) => formatDate(tk.updatedAt) },
+        ]}
+      />
     </section>
   );
 }

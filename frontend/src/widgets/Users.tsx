@@ -1,7 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { call } from '../api/client';
 import type { PortalUser, Project, Role } from '../api/types';
 import { useSignedIn } from '../core/context';
+import { FormCard, useFormValues } from '../core/form';
+import { PagedTable, SearchBar } from '../core/list';
 import { DeleteAction, Empty, Link, Notice, PagedFooter, SelectField, TextField, opt, usePaged, useSubmit } from '../core/ui';
 import { strings } from '../strings';
 
@@ -11,45 +13,39 @@ const INVITE_FIELDS = ['username', 'email', 'firstName', 'lastName', 'role', 'pr
 
 function InviteForm({ onDone, onCancel }: { onDone: (u: PortalUser) => void; onCancel: () => void }) {
   const { api } = useSignedIn();
-  const [v, setV] = useState({ username: '', email: '', firstName: '', lastName: '', role: 'cp-customer' });
+  const { values: v, set } = useFormValues({ username: '', email: '', firstName: '', lastName: '', role: 'cp-customer' });
   const submit = useSubmit(INVITE_FIELDS);
-  const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV((x) => ({ ...x, [k]: e.target.value }));
   const fe = submit.fieldErrors;
-  const onSubmit = (e: FormEvent) => {
-    e.preventDefault();
-    void submit.run(async () => {
-      const u = await call(
-        api.POST('/users', {
-          body: { email: v.email.trim(), role: v.role as Role, username: opt(v.username), firstName: opt(v.firstName), lastName: opt(v.lastName) },
-        }),
-      );
-      onDone(u);
-    });
+  const invite = async () => {
+    const u = await call(
+      api.POST('/users', {
+        body: { email: v.email.trim(), role: v.role as Role, username: opt(v.username), firstName: opt(v.firstName), lastName: opt(v.lastName) },
+      }),
+    );
+    onDone(u);
   };
   return (
-    <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-labelledby="cp-invite-h">
-      <h3 id="cp-invite-h">{t.inviteHeading}</h3>
-      {submit.summary}
+    <FormCard submit={submit} heading={t.inviteHeading} submitLabel={t.invite} onSubmit={invite} onCancel={onCancel}>
       <TextField label={t.email} type="email" required value={v.email} onChange={set('email')} error={fe.email} autoFocus />
       <TextField label={t.username} hint={t.usernameHint} value={v.username} onChange={set('username')} error={fe.username} />
       <TextField label={t.firstName} value={v.firstName} onChange={set('firstName')} error={fe.firstName} />
       <TextField label={t.lastName} value={v.lastName} onChange={set('lastName')} error={fe.lastName} />
       <SelectField label={t.role} required value={v.role} onChange={set('role')} error={fe.role}>
-        {ROLES.map((r) => (
-          <option key={r} value={r}>
-            {strings.roles.name(r)}
-          </option>
-        ))}
+        <RoleOptions />
       </SelectField>
-      <div className="cp-toolbar">
-        <button type="submit" className="cp-button cp-primary" disabled={submit.busy}>
-          {t.invite}
-        </button>
-        <button type="button" className="cp-button" onClick={onCancel}>
-          {strings.common.cancel}
-        </button>
-      </div>
-    </form>
+    </FormCard>
+  );
+}
+
+function RoleOptions() {
+  return (
+    <>
+      {ROLES.map((r) => (
+        <option key={r} value={r}>
+          {strings.roles.name(r)}
+        </option>
+      ))}
+    </>
   );
 }
 
@@ -84,7 +80,6 @@ function UserProjects({ user, onClose }: { user: PortalUser; onClose: () => void
 /** Users is the admin's list of portal users: invite, change role, enable/disable, resend invitations. */
 export function Users() {
   const { api, me } = useSignedIn();
-  const [q, setQ] = useState('');
   const [role, setRole] = useState('');
   const [filters, setFilters] = useState<{ q?: string; role?: Role }>({});
   const [inviting, setInviting] = useState(false);
@@ -122,27 +117,12 @@ export function Users() {
     <section aria-labelledby="cp-users-h">
       <h2 id="cp-users-h">{t.heading}</h2>
       <div className="cp-toolbar">
-        <form
-          role="search"
-          className="cp-toolbar"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setFilters({ q: q.trim() || undefined, role: (role || undefined) as Role | undefined });
-          }}
-        >
-          <TextField label={t.searchLabel} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
+        <SearchBar label={t.searchLabel} onSearch={(q) => setFilters({ q: q || undefined, role: (role || undefined) as Role | undefined })}>
           <SelectField label={t.roleFilter} value={role} onChange={(e) => setRole(e.target.value)}>
             <option value="">{strings.common.any}</option>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {strings.roles.name(r)}
-              </option>
-            ))}
+            <RoleOptions />
           </SelectField>
-          <button type="submit" className="cp-button">
-            {strings.common.search}
-          </button>
-        </form>
+        </SearchBar>
         {!inviting && (
           <button type="button" className="cp-button cp-primary" onClick={() => { setNotice(undefined); setInviting(true); }}>
             {t.invite}
@@ -161,87 +141,68 @@ export function Users() {
           }}
         />
       )}
-      {!paged.loading && paged.error === undefined && paged.items.length === 0 && <Empty>{t.empty}</Empty>}
-      {paged.items.length > 0 && (
-        <div className="cp-table-wrap">
-          <table aria-label={t.tableLabel}>
-            <thead>
-              <tr>
-                <th scope="col">{t.username}</th>
-                <th scope="col">{t.email}</th>
-                <th scope="col">{t.role}</th>
-                <th scope="col">{t.state}</th>
-                <th scope="col">{strings.common.actions}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {paged.items.map((u) => {
-                const self = u.id === me.id;
-                return (
-                  <tr key={u.id}>
-                    <td>{u.username}</td>
-                    <td>{u.email || strings.common.none}</td>
-                    <td>
-                      <select
-                        aria-label={t.roleFor(u.username)}
-                        value={u.roles[0] ?? ''}
-                        disabled={self || action.busy}
-                        onChange={(e) => setUserRole(u, e.target.value as Role)}
-                      >
-                        {ROLES.map((r) => (
-                          <option key={r} value={r}>
-                            {strings.roles.name(r)}
-                          </option>
-                        ))}
-                      </select>
-                    </td>
-                    <td>{u.invitationPending ? t.invitationPending : u.enabled ? t.active : t.disabled}</td>
-                    <td className="cp-toolbar">
-                      {!self && (
-                        <button type="button" className="cp-button" disabled={action.busy} onClick={() => setEnabled(u, !u.enabled)}>
-                          {u.enabled ? t.disable(u.username) : t.enable(u.username)}
-                        </button>
-                      )}
-                      {u.invitationPending && (
-                        <button type="button" className="cp-button" disabled={action.busy} onClick={() => resend(u)}>
-                          {t.resend(u.username)}
-                        </button>
-                      )}
-                      {!u.invitationPending && u.enabled && (
-                        <button type="button" className="cp-button" disabled={action.busy} onClick={() => passwordReset(u)}>
-                          {t.passwordReset(u.username)}
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        className="cp-button"
-                        aria-expanded={showing?.id === u.id}
-                        aria-controls={showing?.id === u.id ? 'cp-user-projects' : undefined}
-                        onClick={() => setShowing(showing?.id === u.id ? undefined : u)}
-                      >
-                        {t.showProjects(u.username)}
-                      </button>
-                      {!self && (
-                        <DeleteAction
-                          label={t.deleteUser(u.username)}
-                          confirm={t.deleteConfirm(u.username)}
-                          onDelete={() => call(api.DELETE('/users/{userId}', { params: { path: { userId: u.id } } }))}
-                          onDeleted={() => {
-                            paged.setItems((xs) => xs.filter((x) => x.id !== u.id));
-                            if (showing?.id === u.id) setShowing(undefined);
-                            setNotice(t.deleted(u.username));
-                          }}
-                        />
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <PagedFooter paged={paged} />
+      <PagedTable
+        paged={paged}
+        label={t.tableLabel}
+        empty={t.empty}
+        rowKey={(u) => u.id}
+        columns={[
+          { header: t.username, cell: (u) => u.username },
+          { header: t.email, cell: (u) => u.email || strings.common.none },
+          {
+            header: t.role,
+            cell: (u) => (
+              <select aria-label={t.roleFor(u.username)} value={u.roles[0] ?? ''} disabled={u.id === me.id || action.busy} onChange={(e) => setUserRole(u, e.target.value as Role)}>
+                <RoleOptions />
+              </select>
+            ),
+          },
+          { header: t.state, cell: (u) => (u.invitationPending ? t.invitationPending : u.enabled ? t.active : t.disabled) },
+        ]}
+        actions={(u) => {
+          const self = u.id === me.id;
+          return (
+            <>
+              {!self && (
+                <button type="button" className="cp-button" disabled={action.busy} onClick={() => setEnabled(u, !u.enabled)}>
+                  {u.enabled ? t.disable(u.username) : t.enable(u.username)}
+                </button>
+              )}
+              {u.invitationPending && (
+                <button type="button" className="cp-button" disabled={action.busy} onClick={() => resend(u)}>
+                  {t.resend(u.username)}
+                </button>
+              )}
+              {!u.invitationPending && u.enabled && (
+                <button type="button" className="cp-button" disabled={action.busy} onClick={() => passwordReset(u)}>
+                  {t.passwordReset(u.username)}
+                </button>
+              )}
+              <button
+                type="button"
+                className="cp-button"
+                aria-expanded={showing?.id === u.id}
+                aria-controls={showing?.id === u.id ? 'cp-user-projects' : undefined}
+                onClick={() => setShowing(showing?.id === u.id ? undefined : u)}
+              >
+                {t.showProjects(u.username)}
+              </button>
+              {!self && (
+                <DeleteAction
+                  label={t.deleteUser(u.username)}
+                  confirm={t.deleteConfirm(u.username)}
+                  onDelete={() => call(api.DELETE('/users/{userId}', { params: { path: { userId: u.id } } }))}
+                  onDeleted={() => {
+                    paged.setItems((xs) => xs.filter((x) => x.id !== u.id));
+                    if (showing?.id === u.id) setShowing(undefined);
+                    setNotice(t.deleted(u.username));
+                  }}
+                />
+              )}
+            </>
+          );
+        }}
+      />
       {showing && <UserProjects key={showing.id} user={showing} onClose={() => setShowing(undefined)} />}
     </section>
   );

@@ -32,7 +32,11 @@
         if (res.status === 204) {
           history.replaceState(null, "", location.pathname);
           form.password.value = form.confirm.value = "";
+          // The form has done its work: hide it and offer the way on, where keyboard focus goes too.
+          form.hidden = true;
           say("Your password is saved. You can now sign in to the portal.", true);
+          document.getElementById("next").hidden = false;
+          document.getElementById("signin").focus();
           return;
         }
         button.disabled = false;
