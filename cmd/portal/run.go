@@ -123,19 +123,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	issuer := cfg.OIDCIssuer
 	if cfg.Builtin() {
 		issuer = publicURL + "/realms/portal"
-		idp, err := builtin.New(builtin.Config{Issuer: issuer, ClientID: cfg.OIDCClientID, DataDir: cfg.DataDir, Accounts: db, Logger: log,
-			Sessions: db, WebOrigins: cfg.WebOrigins})
-		if err != nil {
-			return fmt.Errorf("built-in identity provider: %w", err)
-		}
-		if _, err := builtin.Bootstrap(ctx, db, cfg.AdminUser, cfg.AdminPass, log); err != nil {
-			return fmt.Errorf("bootstrap admin: %w", err)
-		}
-		// gocloak's GetIssuer reads the realm document at /realms/portal without a slash.
-		realm := http.StripPrefix("/realms/portal", idp.Handler())
-		mux.Handle("/realms/portal", realm)
-		mux.Handle("/realms/portal/", realm)
-		keys = idp
 		sender, err := mailSender(cfg, log)
 		if err != nil {
 			return err
@@ -145,6 +132,21 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		if err != nil {
 			return fmt.Errorf("built-in user directory: %w", err)
 		}
+		idp, err := builtin.New(builtin.Config{Issuer: issuer, ClientID: cfg.OIDCClientID, DataDir: cfg.DataDir, Accounts: db, Logger: log,
+			Sessions: db, WebOrigins: cfg.WebOrigins, Directory: dir})
+		if err != nil {
+			return fmt.Errorf("built-in identity provider: %w", err)
+		}
+		// Runs before db.Close (deferred earlier): reset mails in flight finish first.
+		defer idp.Wait()
+		if _, err := builtin.Bootstrap(ctx, db, cfg.AdminUser, cfg.AdminPass, log); err != nil {
+			return fmt.Errorf("bootstrap admin: %w", err)
+		}
+		// gocloak's GetIssuer reads the realm document at /realms/portal without a slash.
+		realm := http.StripPrefix("/realms/portal", idp.Handler())
+		mux.Handle("/realms/portal", realm)
+		mux.Handle("/realms/portal/", realm)
+		keys = idp
 		identity = dir
 	} else {
 		ks, err := keycloak.NewKeySource(cfg.OIDCIssuer, tel.Client("keycloak", &http.Client{Timeout: 10 * time.Second}),

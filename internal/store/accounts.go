@@ -48,6 +48,16 @@ func (db *DB) GetAccountByUsername(ctx context.Context, username string) (*porta
 	return db.account(ctx, "username = ?", strings.ToLower(username))
 }
 
+// GetAccountByEmail returns the account with this email, compared case-insensitively (emails
+// are unique and stored lower-case), so that "Forgot password?" finds an account by either.
+func (db *DB) GetAccountByEmail(ctx context.Context, email string) (*portal.Account, error) {
+	if email == "" {
+		// No account has an empty email (they are NULL); do not ask the database.
+		return nil, portal.Errorf(portal.NotFound, "account not found")
+	}
+	return db.account(ctx, "email = ?", strings.ToLower(email))
+}
+
 // GetAccountBySubject returns the account whose tokens carry this subject.
 func (db *DB) GetAccountBySubject(ctx context.Context, subject string) (*portal.Account, error) {
 	return db.account(ctx, "subject = ?", subject)

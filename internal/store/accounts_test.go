@@ -96,6 +96,7 @@ func TestAccountDirectory(t *testing.T) {
 		for name, get := range map[string]func() (*portal.Account, error){
 			"by subject":  func() (*portal.Account, error) { return db.GetAccountBySubject(ctx, invited.Subject) },
 			"by username": func() (*portal.Account, error) { return db.GetAccountByUsername(ctx, "IN.VITED") },
+			"by email":    func() (*portal.Account, error) { return db.GetAccountByEmail(ctx, "In@EXAMPLE.com") },
 		} {
 			got, err := get()
 			if err != nil {
@@ -108,6 +109,10 @@ func TestAccountDirectory(t *testing.T) {
 		// Clearing the email stores NULL, so that it does not collide with other empty ones.
 		if _, err := db.UpdateAccount(ctx, invited.Subject, func(a *portal.Account) error { a.Email = ""; return nil }); err != nil {
 			t.Fatal(err)
+		}
+		for _, email := range []string{"", "in@example.com", "nobody@example.com"} {
+			_, err := db.GetAccountByEmail(ctx, email)
+			checkErr(t, err, portal.NotFound, "")
 		}
 		want = map[portal.Role]int{portal.RoleAdmin: 2, portal.RoleSupport: 2, portal.RolePartner: 0, portal.RoleCustomer: 0}
 		if diff := gocmp.Diff(want, counts()); diff != "" {

@@ -235,7 +235,7 @@ func (i *Issuer) authenticate(w http.ResponseWriter, r *http.Request) {
 	if !i.readPageForm(w, r, "sign-in") {
 		return
 	}
-	ar, err := i.openFormToken(r.PostForm.Get("auth_request"), browserHash(r))
+	ar, err := i.openAuthToken(loginPurpose, r.PostForm.Get("auth_request"), browserHash(r))
 	switch {
 	case errors.Is(err, errFormExpired):
 		ar.LoginHint = strings.TrimSpace(r.PostForm.Get("username"))
@@ -445,13 +445,15 @@ var (
 const (
 	loginPurpose  = "login-form"
 	logoutPurpose = "logout-form"
+	resetPurpose  = "reset-form"
 )
 
-// sealForm signs ar for the login form, valid for formTTL in the browser with this cookie hash.
-func (i *Issuer) sealForm(ar authRequest, browser string, now time.Time) (string, error) {
+// sealAuthToken signs ar for a form of purpose (the login or the password-reset form), valid
+// for formTTL in the browser with this cookie hash.
+func (i *Issuer) sealAuthToken(purpose string, ar authRequest, browser string, now time.Time) (string, error) {
 	ar.Expires = now.Add(formTTL).Unix()
 	ar.Browser = browser
-	return i.sealToken(loginPurpose, ar)
+	return i.sealToken(purpose, ar)
 }
 
 // sealToken signs v (JSON) for a form of purpose with the active key.
@@ -493,12 +495,12 @@ func (i *Issuer) openToken(purpose, tok string, v any) error {
 	return nil
 }
 
-// openFormToken verifies a login form token and the browser's cookie hash. An expired but
-// authentic token of this browser is returned with errFormExpired, so that the sign-in can
-// start over.
-func (i *Issuer) openFormToken(tok, browser string) (*authRequest, error) {
+// openAuthToken verifies a token of sealAuthToken for purpose and the browser's cookie hash.
+// An expired but authentic token of this browser is returned with errFormExpired, so that the
+// sign-in can start over.
+func (i *Issuer) openAuthToken(purpose, tok, browser string) (*authRequest, error) {
 	var ar authRequest
-	if err := i.openToken(loginPurpose, tok, &ar); err != nil {
+	if err := i.openToken(purpose, tok, &ar); err != nil {
 		return nil, err
 	}
 	if browser == "" || subtle.ConstantTimeCompare([]byte(browser), []byte(ar.Browser)) != 1 {

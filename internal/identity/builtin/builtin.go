@@ -31,6 +31,7 @@ import (
 	"path"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/customer-portal/portal/internal/portal"
@@ -69,6 +70,11 @@ type Config struct {
 	// Failures counts failed logins where every replica sees them; default Accounts, when it
 	// implements LoginFailures (as *store.DB does). Without either, New fails.
 	Failures LoginFailures
+	// Directory, when set, puts "Forgot password?" on the login page: the form it leads to
+	// mails the directory's password-reset link (as the admin API's reset does). Its account
+	// store must also find accounts by email (GetAccountByEmail, as *store.DB does). Requests
+	// are counted in Failures. Nil leaves the link out.
+	Directory *Directory
 	// WebOrigins are the origins (scheme://host[:port]) besides the issuer's own where the
 	// portal's widgets run: their pages may be redirect and post-logout redirect targets
 	// (<origin>/*) and may call the token, userinfo and certs endpoints cross-origin.
@@ -111,6 +117,12 @@ type Issuer struct {
 	// cookiePath scopes the issuer's cookies to its URL path; secureCookies when it is https.
 	cookiePath    string
 	secureCookies bool
+
+	// Self-service password reset (reset.go); dir is nil when it is off. resetSlots bounds
+	// the requests handled at once, resetJobs tracks them for Wait.
+	dir        *Directory
+	resetSlots chan struct{}
+	resetJobs  sync.WaitGroup
 }
 
 // New loads or creates the signing key and returns the issuer.
@@ -145,6 +157,13 @@ func New(cfg Config) (*Issuer, error) {
 		return nil, errors.New("builtin: Failures is required: failed logins must be counted in the shared database")
 	}
 	i.guard = &loginGuard{store: cfg.Failures}
+	if cfg.Directory != nil {
+		if cfg.Directory.byEmail == nil {
+			return nil, errors.New("builtin: the Directory's account store cannot find accounts by email (GetAccountByEmail), which password reset needs")
+		}
+		i.dir = cfg.Directory
+		i.resetSlots = make(chan struct{}, resetWorkers)
+	}
 	if i.accessTTL < time.Second || i.refreshTTL < time.Second || i.sMax < time.Second {
 		return nil, errors.New("builtin: token lifetimes must be at least one second")
 	}

@@ -57,12 +57,22 @@ type DirectoryConfig struct {
 // default. Invitations and password resets are single-use, expiring tokens mailed as links;
 // only their SHA-256 is stored. It is safe for concurrent use.
 type Directory struct {
-	accounts  portal.AccountDirectory
+	accounts portal.AccountDirectory
+	// byEmail finds accounts by email for "Forgot password?"; nil when accounts cannot.
+	byEmail   accountsByEmail
 	mail      mail.Sender
 	publicURL string
 	ttl       map[portal.TokenKind]time.Duration
 	now       func() time.Time
 	log       *slog.Logger
+}
+
+// accountsByEmail is what the login page's "Forgot password?" needs of the account store
+// beyond portal.AccountDirectory. *store.DB implements it.
+type accountsByEmail interface {
+	// GetAccountByEmail returns the account with this email, compared case-insensitively,
+	// or NotFound.
+	GetAccountByEmail(ctx context.Context, email string) (*portal.Account, error)
 }
 
 var (
@@ -97,6 +107,7 @@ func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
 		now: cfg.Now,
 		log: cfg.Logger,
 	}
+	d.byEmail, _ = cfg.Accounts.(accountsByEmail)
 	if cfg.InvitationTTL > 0 {
 		d.ttl[portal.TokenInvitation] = cfg.InvitationTTL
 	}
@@ -171,14 +182,70 @@ func (d *Directory) SendPasswordReset(ctx context.Context, subject string) error
 	if err != nil {
 		return err
 	}
+	return d.sendPasswordReset(ctx, a)
+}
+
+// sendPasswordReset mails account a a password-reset link if it may have one: the path of both
+// the admin API's reset and the login page's "Forgot password?".
+func (d *Directory) sendPasswordReset(ctx context.Context, a *portal.Account) error {
+	if err := resetRefused(a); err != nil {
+		return err
+	}
+	return d.sendToken(ctx, a, portal.TokenPasswordReset)
+}
+
+// resetRefused says why a may not be mailed a password-reset link, or nil.
+func resetRefused(a *portal.Account) error {
 	if a.PasswordHash == "" {
 		return portal.Errorf(portal.Conflict, "the user has not accepted the invitation yet; resend the invitation instead")
 	}
 	if !a.Enabled {
 		return portal.Errorf(portal.Conflict, "the user is disabled")
 	}
-	return d.sendToken(ctx, a, portal.TokenPasswordReset)
+	return nil
 }
+
+// resettableAccount returns the account that login names, by username or by email (both
+// compared case-insensitively), when it may be mailed a password-reset link; NotFound when no
+// such account matches, or when the username names one such account and the email another
+// (a username may look like an email): nobody can tell which was meant.
+func (d *Directory) resettableAccount(ctx context.Context, login string) (*portal.Account, error) {
+	login = strings.TrimSpace(login)
+	notFound := portal.Errorf(portal.NotFound, "no account to reset")
+	if login == "" || len(login) > maxEmailLen+maxUsernameLen {
+		return nil, notFound
+	}
+	var match *portal.Account
+	lookups := []func(context.Context, string) (*portal.Account, error){d.accounts.GetAccountByUsername}
+	if d.byEmail != nil && strings.Contains(login, "@") {
+		lookups = append(lookups, d.byEmail.GetAccountByEmail)
+	}
+	for _, get := range lookups {
+		a, err := get(ctx, login)
+		if portal.IsKind(err, portal.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, portal.Wrap(err, "find account")
+		}
+		if resetRefused(a) != nil || (match != nil && match.Subject == a.Subject) {
+			continue
+		}
+		if match != nil {
+			d.log.WarnContext(ctx, "password reset not sent: the username of one account is the email of another",
+				"sub", match.Subject, "other_sub", a.Subject)
+			return nil, notFound
+		}
+		match = a
+	}
+	if match == nil {
+		return nil, notFound
+	}
+	return match, nil
+}
+
+// resetTTL is how long a password-reset link works.
+func (d *Directory) resetTTL() time.Duration { return d.ttl[portal.TokenPasswordReset] }
 
 // sendToken stores a new token of kind for a (replacing its earlier one) and mails the link.
 func (d *Directory) sendToken(ctx context.Context, a *portal.Account, kind portal.TokenKind) error {

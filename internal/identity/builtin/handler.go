@@ -26,10 +26,16 @@ import (
 //
 //	GET  /protocol/openid-connect/auth      authorization code flow with PKCE S256 (POST too)
 //	POST /login-actions/authenticate        the login form
+//	GET  /login-actions/authenticate        the login form again ("Back to sign in")
 //	GET  /protocol/openid-connect/logout    end the SSO session (POST too), or ask to confirm
 //	POST /protocol/openid-connect/logout/logout-confirm  the sign-out confirmation form
 //	GET  /protocol/openid-connect/3p-cookies/step1.html, step2.html  keycloak-js's cookie check
 //	GET  /resources/login.css               the sign-in pages' stylesheet
+//
+// and, with Config.Directory too, the login page's "Forgot password?":
+//
+//	GET  /login-actions/reset-credentials   the form asking for a username or email
+//	POST /login-actions/reset-credentials   mails the reset link; always answers the same page
 //
 // The token, userinfo, certs and discovery endpoints answer CORS requests of the web origins.
 func (i *Issuer) Handler() http.Handler {
@@ -44,7 +50,13 @@ func (i *Issuer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case authPath:
 		i.authorize(w, r)
 	case authenticatePath:
-		i.authenticate(w, r)
+		if r.Method == http.MethodGet {
+			i.restartLogin(w, r)
+		} else {
+			i.authenticate(w, r)
+		}
+	case resetPath:
+		i.resetCredentials(w, r)
 	case "/protocol/openid-connect/logout":
 		i.logout(w, r)
 	case logoutConfirmPath:

@@ -124,6 +124,19 @@ func (m *memAccounts) GetAccountByUsername(_ context.Context, username string) (
 	return cloneAccount(m.bySubject[sub]), nil
 }
 
+func (m *memAccounts) GetAccountByEmail(_ context.Context, email string) (*portal.Account, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return nil, m.failWith
+	}
+	sub, ok := m.byEmail[strings.ToLower(email)]
+	if !ok || email == "" {
+		return nil, portal.Errorf(portal.NotFound, "account not found")
+	}
+	return cloneAccount(m.bySubject[sub]), nil
+}
+
 func (m *memAccounts) GetAccountBySubject(_ context.Context, subject string) (*portal.Account, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -17,8 +17,11 @@ import (
 var resources embed.FS
 
 // The pages use Keycloak's element ids and field names (kc-form-login, username, password,
-// kc-login, input-error, kc-error-message; on logout-confirm.ftl's page kc-logout-confirm,
-// session_code and the kc-logout button), so that one browser test runs against either server.
+// kc-login, input-error, kc-error-message, kc-form-options holding "Forgot password?"; on
+// login-reset-password.ftl's page kc-reset-password-form, username, input-error-username and
+// kc-form-options holding the way back; kc-info-message as on info.ftl; on logout-confirm.ftl's
+// page kc-logout-confirm, session_code and the kc-logout button), so that one browser test
+// runs against either server.
 // They run no script, inline or other, and style themselves from one stylesheet.
 var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 <html lang="en">
@@ -44,7 +47,25 @@ var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="input-error"{{end}}>
 <input id="kc-login" name="login" type="submit" value="Sign in">
+{{- if .ResetURL}}
+<div id="kc-form-options"><a href="{{.ResetURL}}">Forgot password?</a></div>
+{{- end}}
 </form>
+{{- else if eq .Kind "reset"}}
+<p class="muted">Enter your username or email address and we will send you a link to choose a new password.</p>
+{{- if .Error}}
+<p id="input-error-username" class="alert" role="alert">{{.Error}}</p>
+{{- end}}
+<form id="kc-reset-password-form" method="post" action="{{.Action}}" novalidate>
+<input type="hidden" name="auth_request" value="{{.Token}}">
+<label for="username">Username or email</label>
+<input id="username" name="username" type="text" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus{{if .Error}} aria-invalid="true" aria-describedby="input-error-username"{{end}}>
+<input type="submit" value="Send link">
+<div id="kc-form-options"><a href="{{.BackURL}}">« Back to sign in</a></div>
+</form>
+{{- else if eq .Kind "reset-sent"}}
+<p id="kc-info-message" role="status">{{.Info}}</p>
+<div id="kc-form-options"><a href="{{.BackURL}}">« Back to sign in</a></div>
 {{- else if eq .Kind "logout-confirm"}}
 <div id="kc-logout-confirm">
 <p id="kc-logout-question">Do you want to sign out?</p>
@@ -66,6 +87,9 @@ var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 
 type pageData struct {
 	Kind, Title, CSS, Action, Token, Username, Error string
+	// ResetURL is the login page's "Forgot password?" link ("" hides it); BackURL the reset
+	// pages' link back to the login form; Info the text of an information page.
+	ResetURL, BackURL, Info string
 }
 
 // page writes one of the sign-in pages with a strict policy: no script, styles from this
@@ -105,7 +129,7 @@ func (i *Issuer) loginForm(w http.ResponseWriter, r *http.Request, ar *authReque
 		http.SetCookie(w, i.cookie(browserCookie, v, 0))
 		browser = hashSecret(v)
 	}
-	tok, err := i.sealForm(*ar, browser, i.now())
+	tok, err := i.sealAuthToken(loginPurpose, *ar, browser, i.now())
 	if err != nil {
 		i.serverErrorPage(w, "login form: seal", err)
 		return
@@ -115,7 +139,7 @@ func (i *Issuer) loginForm(w http.ResponseWriter, r *http.Request, ar *authReque
 		target = originOf(u)
 	}
 	i.page(w, status, target, pageData{Kind: "login", Title: "Sign in", Action: i.issuer + authenticatePath,
-		Token: tok, Username: ar.LoginHint, Error: msg})
+		Token: tok, Username: ar.LoginHint, Error: msg, ResetURL: i.resetURL(tok)})
 }
 
 // errorPage shows msg instead of redirecting anywhere.

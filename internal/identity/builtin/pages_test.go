@@ -23,6 +23,8 @@ func TestPagesLetTheFormSendItsOrigin(t *testing.T) {
 		kind string
 	}{
 		{"login", "login"},
+		{"forgot password", "reset"},
+		{"reset link sent", "reset-sent"},
 		{"error", "error"},
 		{"signed out", "signed-out"},
 	}

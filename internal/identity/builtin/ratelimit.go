@@ -10,6 +10,12 @@ const (
 	userFailureLimit = 5
 	ipFailureLimit   = 20
 	failureWindow    = 15 * time.Minute
+	// counterRetention is how far back every user of LoginFailures reads (its since): the
+	// longest window of any counter in the table (resetWindow). The store deletes records
+	// without times after the since of any call, so a shorter since would delete the
+	// password-reset counts of the last hour. Each counter applies its own window when it
+	// reads.
+	counterRetention = resetWindow
 	// counterTimeout bounds the writes that withdraw or clear counted failures after the
 	// password check, which run even when the client has gone away.
 	counterTimeout = 5 * time.Second
@@ -23,7 +29,9 @@ type LoginFailures interface {
 	// keys (oldest first; none for a key never seen), holding them against concurrent updates
 	// on any replica, and stores what fn leaves in their place, in one transaction. Times are
 	// kept to the microsecond. An error of fn rolls back and is returned as it is. Records
-	// without failures after since may be deleted at any time.
+	// without failures after since may be deleted at any time, which is why every caller
+	// passes since = now - counterRetention. Besides failed logins (keys "user:", "ip:") it
+	// counts password-reset requests ("reset-user:", "reset-ip:").
 	UpdateLoginFailures(ctx context.Context, keys []string, since time.Time, fn func(failures [][]time.Time) error) error
 }
 
@@ -55,7 +63,8 @@ func ipKey(ip string) string     { return "ip:" + ip }
 // failure until succeeded or cancel says otherwise.
 func (g *loginGuard) begin(ctx context.Context, user, ip string, now time.Time) (a attempt, retryAfter time.Duration, err error) {
 	now = now.Truncate(time.Microsecond)
-	err = g.store.UpdateLoginFailures(ctx, []string{userKey(user), ipKey(ip)}, now.Add(-failureWindow), func(f [][]time.Time) error {
+	err = g.store.UpdateLoginFailures(ctx, []string{userKey(user), ipKey(ip)}, now.Add(-counterRetention), func(f [][]time.Time) error {
+		f[0], f[1] = inWindow(f[0], now.Add(-failureWindow)), inWindow(f[1], now.Add(-failureWindow))
 		a, retryAfter = attempt{}, max(blockedFor(f[0], userFailureLimit, now), blockedFor(f[1], ipFailureLimit, now))
 		if retryAfter > 0 {
 			return nil
@@ -74,7 +83,7 @@ func (g *loginGuard) begin(ctx context.Context, user, ip string, now time.Time) 
 func (g *loginGuard) succeeded(ctx context.Context, a attempt) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), counterTimeout)
 	defer cancel()
-	return g.store.UpdateLoginFailures(ctx, []string{userKey(a.user), ipKey(a.ip)}, a.at.Add(-failureWindow), func(f [][]time.Time) error {
+	return g.store.UpdateLoginFailures(ctx, []string{userKey(a.user), ipKey(a.ip)}, a.at.Add(-counterRetention), func(f [][]time.Time) error {
 		f[0], f[1] = nil, removeFailure(f[1], a.at)
 		return nil
 	})
@@ -85,10 +94,20 @@ func (g *loginGuard) succeeded(ctx context.Context, a attempt) error {
 func (g *loginGuard) cancel(ctx context.Context, a attempt) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), counterTimeout)
 	defer cancel()
-	return g.store.UpdateLoginFailures(ctx, []string{userKey(a.user), ipKey(a.ip)}, a.at.Add(-failureWindow), func(f [][]time.Time) error {
+	return g.store.UpdateLoginFailures(ctx, []string{userKey(a.user), ipKey(a.ip)}, a.at.Add(-counterRetention), func(f [][]time.Time) error {
 		f[0], f[1] = removeFailure(f[0], a.at), removeFailure(f[1], a.at)
 		return nil
 	})
+}
+
+// inWindow returns the times of ts (oldest first) after from.
+func inWindow(ts []time.Time, from time.Time) []time.Time {
+	for n, t := range ts {
+		if t.After(from) {
+			return ts[n:]
+		}
+	}
+	return nil
 }
 
 // blockedFor is how long a key with failure times ts (those in the window, oldest first) stays

@@ -94,13 +94,15 @@ func TestShippedRealmContents(t *testing.T) {
 		RegistrationAllowed bool `json:"registrationAllowed"`
 		BruteForce          bool `json:"bruteForceProtected"`
 		LoginWithEmail      bool `json:"loginWithEmailAllowed"`
+		ResetPassword       bool `json:"resetPasswordAllowed"` // "Forgot password?", as the built-in issuer has
+		UserActionLifespan  int  `json:"actionTokenGeneratedByUserLifespan"`
 		SSLRequired         string
 	}
 	if err := json.Unmarshal(b, &exp); err != nil {
 		t.Fatal(err)
 	}
 	if exp.Realm != "portal" || exp.ActionTokenLifespan != 72*3600 || exp.AccessTokenLifespan != 300 ||
-		exp.RegistrationAllowed || !exp.BruteForce || !exp.LoginWithEmail {
+		exp.RegistrationAllowed || !exp.BruteForce || !exp.LoginWithEmail || !exp.ResetPassword || exp.UserActionLifespan != 300 {
 		t.Errorf("realm settings: %+v", exp)
 	}
 	if len(exp.Users) != 1 || exp.Users[0].ServiceAccount != "customer-portal-admin" || len(exp.Users[0].Credentials) != 0 {
