@@ -987,6 +987,15 @@ type TicketTypeId = openapi_types.UUID
 // UserId defines model for UserId.
 type UserId = openapi_types.UUID
 
+// PreconditionFailed defines model for PreconditionFailed.
+type PreconditionFailed = Problem
+
+// PutTicketingParams defines parameters for PutTicketing.
+type PutTicketingParams struct {
+	// IfMatch The ETag last read; the update is refused with 412 if the object changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
 	// Limit Page size.
@@ -1365,7 +1374,7 @@ type ServerInterface interface {
 	GetTicketing(ctx echo.Context) error
 	// PutTicketing Set the ticketing connection (cp-admin)
 	// (PUT /admin/ticketing)
-	PutTicketing(ctx echo.Context) error
+	PutTicketing(ctx echo.Context, params PutTicketingParams) error
 	// TestTicketing Check the stored Jira connection (cp-admin)
 	// (POST /admin/ticketing/test)
 	TestTicketing(ctx echo.Context) error
@@ -1593,8 +1602,28 @@ func (w *ServerInterfaceWrapper) GetTicketing(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) PutTicketing(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutTicketingParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.PutTicketing(ctx)
+	err = w.Handler.PutTicketing(ctx, params)
 	return err
 }
 
@@ -3395,6 +3424,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
+type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+
 type ProblemApplicationProblemPlusJSONResponse Problem
 
 type GetTicketingRequestObject struct {
@@ -3404,15 +3435,25 @@ type GetTicketingResponseObject interface {
 	VisitGetTicketingResponse(w http.ResponseWriter) error
 }
 
-type GetTicketing200JSONResponse TicketingSettings
+type GetTicketing200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTicketing200JSONResponse struct {
+	Body    TicketingSettings
+	Headers GetTicketing200ResponseHeaders
+}
 
 func (response GetTicketing200JSONResponse) VisitGetTicketingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3436,23 +3477,50 @@ func (response GetTicketingdefaultApplicationProblemPlusJSONResponse) VisitGetTi
 }
 
 type PutTicketingRequestObject struct {
-	Body *PutTicketingJSONRequestBody
+	Params PutTicketingParams
+	Body   *PutTicketingJSONRequestBody
 }
 
 type PutTicketingResponseObject interface {
 	VisitPutTicketingResponse(w http.ResponseWriter) error
 }
 
-type PutTicketing200JSONResponse TicketingSettings
+type PutTicketing200ResponseHeaders struct {
+	ETag *string
+}
+
+type PutTicketing200JSONResponse struct {
+	Body    TicketingSettings
+	Headers PutTicketing200ResponseHeaders
+}
 
 func (response PutTicketing200JSONResponse) VisitPutTicketingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutTicketing412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PutTicketing412ApplicationProblemPlusJSONResponse) VisitPutTicketingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6699,8 +6767,10 @@ func (sh *strictHandler) GetTicketing(ctx echo.Context) error {
 }
 
 // PutTicketing operation middleware
-func (sh *strictHandler) PutTicketing(ctx echo.Context) error {
+func (sh *strictHandler) PutTicketing(ctx echo.Context, params PutTicketingParams) error {
 	var request PutTicketingRequestObject
+
+	request.Params = params
 
 	var body PutTicketingJSONRequestBody
 	var err error
@@ -9097,169 +9167,171 @@ func (sh *strictHandler) JiraWebhook(ctx echo.Context, params JiraWebhookParams)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17d+M2sudXwdHOOW3vpR/t9MxO7L8cd89cZ/rha7snd2/cG0FkSUJMAQoAWq3p0999DwoACVKgJNqS",
-	"7aTnn6QtkngWqn71QNWXXiomU8GBa9U7/tIbA81A4j/fXNOR+X8GKpVsqpngvePeP0EqJjgRQ6LHQCRM",
-	"JSjgmprnCRkKSfrnw713VKfj/n4v6al0DBNqGtLzKfSOe0pLxke9r1+T3luRUttus5uPl299F6kEqiEj",
-	"EpQoZArLG/2a9KZU0gloN42zQiohF3u4HgPpc/is7Qt9391Uwh0ThSJTOsK+mHn7twLkvJf0OJ2Y7lLb",
-	"aDiQCf38FvhIj3vHLw+PXiWR6Z4VSosJyPPMfIDtTqkeh82WLyQ9Cb8VTELWO9aygLCroZATqnvHvaJg",
-	"5s3Fnlp7YA9ueYhbG19PQzIkp0oTCTQ7wfUsphnVQJgiEoaFgozMmB6TVy+PCLMrLga/QqpJOqZ8BBlR",
-	"jKfVwluCrCbgaatt7f8SXfm3bML04pgv6AiIYv9q3eccvwu7ymBIi1z3jv98mJh+2aSY9I6PDs1fjNu/",
-	"XpZDYFzDCKQbA7+9FrfA42unIJWgyVCKCa7KhLIcMpIzfluOrr6XGhtbtp0hTR79FUfo/z46NAdFa5Cm",
-	"4f/38+ne/9C9fx3uff/L3qf/+FN06y+o1HwJ9U7L5w8jsQspDEG091M+f1g//4V7vbAZZ1TBHuMKuGKa",
-	"3QHR8Fnjlpj+yY6QhBeTAchdMimUJqngmjLeRkK/tVHq0Z//XNuRl7ExXrP0FvQ/YN6yFrcwX5cCvjuq",
-	"dffdwv5/Mv8xFPDpf+/9fLj3fRsd2DFdSCYk09XAGvOe+ufhcP4kYdg77v2vg0rqHNin6qBssOrjEqZC",
-	"aohw71NSKJCEZQkxEmcC/bb1l76NtmX5S/scr4SMcI33MAOlyZBJpclgbgWUkYk7jjnsmjEN5pYTWv7X",
-	"Njpleojyl56Te72kB9xwlZ+DX2yjWe/TkrFrqgt1RjWMhGzdJVV/a929inZR9X0Nn3WXg6WKyYTKuVm2",
-	"W5g/2rG6nk8h4DKNHrR92o2nfFRLGGShHswdv5qP1VRwBYhuLqQY5DAx/zQLBhzXnU6nObPQ6mBq3/iP",
-	"X5XFWeseRtsu9tg4epyAlEKSncu/nZHvX/35/xDXB8lAU5ar3X1cC9eW6eq0yJh+c+eGN5ViClIzOwWa",
-	"eggIn+lkmodAaN8T+sJKJOY7Ia8KBA8RJOheMBtilz/yhoUcdhRZxsw4aH5RG11jrEPLjb4mvQEMhTTN",
-	"mqm6li2S6S0s2ZmDNkMGeaYsANJjYJLc0bwARWxjhPKMYBcnDg4oQqUB2RlNNWT7vUhPLFuDbpKeSNNC",
-	"SshOde11s7p7mk0g9o1H3JagWx9f44PY9kWPSEX8P1s4GgytsavNPUw8sTQ6rw31U2SRKvozkG9xX5mG",
-	"Sf0fyw5HQM3V3lMp6dz8XekUcaWnNn/sLjZiryssjhUZY6rfGIAYp2r7wvtWqrfPL8aCt7xg5UwXUvE7",
-	"/h6RUbTVNQm19bByoe0C1M/WOTcYhuYEn58Qp4+iJppO92g2YRwPVjrdU8XUgAEieD7fj3Xu2M36M4/R",
-	"syPVxpLU96WxC0l9V8MtCAe1jFDO+bTQ7ZxsSHMFyQpSaorRVaS17vslqS1X1GJk1PhiqWCviKcTHghI",
-	"aw0lPtzu+E4v26VNsJ+SNWyN+bzhdJBDZsVWR5oC+23Q/UCIHChf6N+/GR+BZjqHSRQxpJR/mAK3IE7F",
-	"ekp6OdxBvmolr4pByUre4gdfk0C9XIddSaBK8Ahf+mk8d/YkbI5M6NywKCKmwIm2Qz8hMJnqOZmNgROG",
-	"7yDe9VTggT8XvxjBdwe/qGDEBpoGf/4Cn6e4tI2fzZKD0pD9MgWemWF/isyjSUi1jjos48Iuh9p6Y+Oq",
-	"1YuRwDm/Y7o0D3ahwDZ2Vtd+F5YAFbq1WZtR7tZ+uVyE+ilfSV0T+vncvvzy8HBxk6TIYdXmXJp3jGgL",
-	"gHCdUl9blVMRLZBicf0MHXbVqmqH2wkyHGJse99F+CC0Yhp88k+QbMgsb2keNtBjkDh8loFhHnNz8u5Y",
-	"BpKMqSJ37ltrUqZ5DvKFqqa6yEBYFrfTld8aJEFzb4cwjdwf20xBTphSzHGSpZpZ8KojgfVFhyeGyGn3",
-	"atTijNHO+EIR91IcOLWrWTGIpEqAX1TY3k6lvhgxynkPswuq1EzIrCNnmAafLYj6gLr/uoq6y4Zi43N2",
-	"0ojc6o6rfw+g2dl9l0D/TcLqem9dkLK3X98DKG8bV0YWsQvwjcPSepNLVmQToNQT/dYwqevg0gyh46EP",
-	"3BarLXj1Y+4/jY6ozrSbEonqQNYg/MuEdZDOWDYCK2/VWMyIkGTMMiDWuKHMIatPYUI5HcGpUmzEJ95V",
-	"27DK4UOF4kjh0XWDx24c/lBxUWebP6Oa5mJURBDCT5JpUKaVrEi1kaU464SEKJEg5LZ9W3xLTFeK7HiO",
-	"sru0e6fVtOB5+5IjguXvuLkueydErJHFPEOeoogF3bVZqoTQqUEWoBIiAXtKCGRM25lnkIP5VI9hsubM",
-	"Pyo3oyaPvsNVr3bUmSud6RDF5couJNDsNM9rq1vv5xJopgjcgZwTr8kmnnosJTkVpuwrCeRCa7+odaxY",
-	"6Ev7lqovMR4SigQNZe92qm5YOAA/2JYR3DGYvY+Lv0tIgd2BIqwmBztMsMEoFlY57H6RwhfIeYF2k8iZ",
-	"r9PL4rGNE3fLVkQZGiJa0/xGsMsSNN9uI2ioYfcFRKxUHi+c0ttyvrLEMiyjOJTfEKZQV6dpClMNGZmD",
-	"jhNZqAUu2gY2gs07g6fOaDyCwf0OxVayE+YqSeo1+oZQduf5h2Hv+OcVgKIixq9JVFEM1cHFnZkGYmBR",
-	"p7HO25K1YKAKKnKqYjxaJGQwR69/zSqzwm9mWjQoJbKVvr/3NUTUiElxUBxtQkapBfQBTYSEE2L0DsK0",
-	"EekHKBcOvlin4teDiIhfppqXixes1OIGfqpt4UZwYrit24KKQWhC5TtnmqU07yW9MRuNDbOEjBWTXtLL",
-	"xSxqEvPNvKPTqeMgHWDnr0xS34LFnmG4xeHe95++vExe/vXrn6IqVTCDtWMm6la3MvqiMZD4gpVe5Pok",
-	"svLQLjr3rF5hA7tcxzEhIKWQrYcQ3aFUEzRA1Q5ZfRz45rJhRI1noJSj2OWUZFuvPogtUZNSGVea8rSF",
-	"8bcZhd/RdMw47Bm8YBgscW8mBPZH+2Q2nhO61GJcW6OVRlwn+Vv8tzb2o7aqrwIrYxm7lvTQFl9f/nN+",
-	"R3OWEddFr9WkvBi58/HynEgYggSeYlAV4yNvKscwAvOhmWjVWyH5sd/wPWt4O3ZvHzM7kpVsT1tPsZ1L",
-	"OfuW42D0HBfqGo9YuItM7cPQTCpD+MphVge1cfxwH1jFs9dUR7p/wzMihsTB1hNCB5UgMTS0BzyDuqHS",
-	"dLQNs5PSVGo/ypW9bdI85PYmHEInvFLb+vuYikLicKFcNshncfODnVy5Rve0QHXZiLgVqWph9XptBCDU",
-	"D98WQYLwJu/fUXzFml7JGmO4vxb1q5p8kCPK2b9QATiPuER+ZJKSK5B3LAXyDvVPo60SEXxHWFbnRkaq",
-	"KYh7Ep7UlG2l7D+ZYgOWr4G/rpvvb4qb1W4CuJMYzjsy1G0FmPhw7D9SfMn9jlHQ+qvDACl1OjDviwlI",
-	"lpIfr941D0lCCs5+K4DQVAqlalbbDsrD9p0VDz8mDZpfJPcllLghKdOG7DcqXpy7onEsulHhw8DYGhFq",
-	"LVrhJVq3u8dfWJ1mlY91pRfLNRMfGYcZzTuOK8ee3wmux57O3X2doxW3d1w40Zr7Na1jyDX9TpFJomZ1",
-	"PZ/C/SwQsmqgswFCNwLku/nNal8njYFEN9QFspTWGie4DZGWYtv+4TwA9o8y0DhmvzGN3iuEbf2wmibJ",
-	"tgW7XOX0msoRdBWgaKa8dAH//ymKmCXlh0IxDkqRsXnug3isgdPfFagrfaIY5NZd4A/A4WHtAtvh/lEl",
-	"be1lp/tZpWxgdl6Yoa49/OqTdYa9ctztlrHI6i4OOLqdjeC4B7tKMACeR+JvTs+uz//5xuJXcQcSTSUi",
-	"o/MWc0JXfJOyrNtI3Sc/RC7OnSLUno2F95BmREjnI4WMML1WjFSreaMy22doGCO54COQdl0gOyalpkqm",
-	"eaFIyO43afRoipFHFxbdQ1SdHL8sBXPkHZSoH4ZrtuhCSmNkcBHExRli8Pe3kRbcd+sSQzc7UmXQXDda",
-	"1d5g25jWVot1DSGtp4jIftctVTXiqg5DObeKVXRR4cIp30ePe8bI6UEmrvtty6oVfutDzx8sFjZkxmk1",
-	"qUjKbxcP8H+y0dg6dgZgACPZuXh7en3+/uM7QgfiDsjfP7x9HUZFBLutPNBZXxWrsNEmnN9L1J26/QTn",
-	"XhvwfU8U7vd9jlW7eaFF745o9mtcivG7XMNNIWpavZENQa/JRChNBAei8SUyBUk8slrbWV7b+SrU/VWT",
-	"DOKGaZzWWnuzCYNB9KrIdkwHYVebHvrjjPqqFMQND9V/X5xfvnltWEsGkhmEWOa7AJ4Rc+ISwuEOJFFa",
-	"SOut8krh5Zv/+vjm6vrN617icHEv6V2++fHNmf3NtR7VBa0FakNYfaOm+Fub26HydZ5d7L06aouzZimb",
-	"Ut6Bu35UIK/s9fp4REp3la4r+qxyOHQYqNI0b1ECrHXBaEJqrjRMSCqKPEOnwgA96ukY0wWlwHU+t1lo",
-	"MqopOtQHQAYwZjyLK1DrQcgw/UH1VZhroXvyhKTnsiDEHapznnoyXbj6wq333OJuTDoxphnRY6Z8IC6e",
-	"MqbVwtotKEatZK/XtQXZH1q9Yw+V6DbjSSvS9ovYFPdhOhIPpReSXwS5QmqHrQ0ZBPviKTbGGu2Gn4lJ",
-	"/DojLfRYdD0fA5HNN+VcXDum0nraIknBmGKDHIgW67rc2gJpsWe3IG6SQcfh7FYu9H0QmV/VWtocj5aW",
-	"Yaz62ji/v+tixZSxz5Wz2QQQqNPh1pCA7aZrvKeT0Iuxnqkd79JATv9OQkSelcl5TjCHGxHcZtw4cDFU",
-	"B19uYf71wH+zNlxduXy+xfcdlrGcXTz40va5WeXCUfQyfOEuqjZy8uFFhDJNng1S04LcAkwJ44Z/WMB2",
-	"n/utR4ebASeBEO3o/9T3dXaUeYJc1+1nYnOHeNunt0LwHn2LKSabY/yXqRQjCcqIxRllBkz8MhTylyDp",
-	"C9rQ7zAgNM2Fiiaqas9TtRhg8kKR1L7AQJE9DK7bMQPaTQjjGWiQE8apBrLDOPHjS4gb3m5CMqOr7vhx",
-	"JcQOazdULzjMcH5BcwZFCA6rR38fL9N9oGZjF5fEMFYZrpbFL24kIHHbVqrt2YDKYMH1DT9B5rDtBgdu",
-	"wjjU+dZ+a+hFNe3N8TAkzi3zsXqMSpVcz4mvXjNTV9896FfJ/I7d3Th0aASXQ2piUAEoQvM8ULLUPumL",
-	"Ge8f3/DAU+2u8ykAhMTYiHvf/HtOnA6C/hJNbwFv4hHGE1LwHJS7/XfDaXkzjCg6V6RvhnCa5y65Rn//",
-	"hgfMrZqvmPEl/Izx0WtGR1woFgnDF7etd20GeZMAVkSnNzZS3PaCdto3lPHRFWjzv1h6tinDDKtXoOMD",
-	"dXt62YyM6HB3zYGSGMpCQIoBkR65GLQENB2TCZ1OIfM6emdLafMqSvxuEWa7CGX2oGC5xiiKX5mk0W0P",
-	"YjM6XFVbDE2JJZWwUaGvQd223UBgGj7KvNXisbjDOVX6VGuYTHUXEWU+eyOliKcnME+vijQFpbo0Wpqo",
-	"Vih47YaBGQzGQtxeYa6/FqJdTKdjtzmpUXukrcbe1ijXLe9ax+xecs4NrXMQWNKbSabhA8/nVjQuObQd",
-	"wplg7QjUTR7vhNDAU3IvF0nk4C9xlDwHLhCqdIdrMIUOuxiwi5X7WDsOC1/8pU6Ff1lNhm3HMHaE4jeo",
-	"20XKmgC5LuAj1494dXnshc0bQHKm9DGCjAovvFBE3IGULAPU5htAyaKWuHn8vheL21ZpE2Byu3dJTevr",
-	"5BxpOLo+01Tnczz3YkjsHV00ifolWUzysWp7z4PtJbOxULC4dUzZ3Uus9R9JQGmW5xagWiDrfAJ1Q077",
-	"fq9p9A9Jo6sKEl31q8qS0yCP7gN6GK3i2UsLw4evDNE5WzFQCfK00OPqr7/5Qf3407XPHI1Lik+rUY61",
-	"ntrcyowPxeJeX0E+3HOs0ksVvNDiU0jUMrwcV78nVdqXIHOHOsFIrAmdGzq44XoMk5MgsUh1x1+deKLA",
-	"TC+pTy6RNDJ0mK+gytF4Qtxgb7hXZtDk6q2bJza1MSe0yJgmuRih6LQ5R9B4sn/Db7hZTNNqSjXYBvqn",
-	"6AtwdySOyQ+4kOSmODz8LqUI2Wx+MvwF+pU/ORV8yEaFhIx8mAI/f03OBOfm7DClCpA3fOcfME9zQW8x",
-	"h3zlQnuhCIrMPcbdu0aO9w8k0HyiDuxL/d19cokZWKgEkubMKGI2JYs9WDe8bM0+PSZ97xzpkx2cux5b",
-	"61S/cpT0yY6sErLgCwmZCXlbqpUJmdl0PFzgYwK5gt3khver6Og+rnc/0Dv7ZCc47U7XNEOvpTvwqTDi",
-	"dHbDcWqG8/h2dvfJKfcVPEShlREqtRR76I8llKuZae7V4auEgOOOObsFQgkmUeIjwyyRCt4y5RJfC5nh",
-	"hVqXhcENZuRriFBOxJT+VgDp24Is/WObIYGWgc8vVL3IixZkBBpPADG/Y3MnhGnM/GCvqAnrT0VHKhaB",
-	"Iag62CH123Kr96t86LtW985ZClxBlT+sdzql6Rj2jvYPg1vVZW5Y4iInTy/Oe0nvzt8+7r3cP7QfiClw",
-	"OmW94953+4f739lbQTYi7wDp6qB075rfXLi5YZ3lbaTe30GXCL/XSCZ/dHi4JJF8twTyi9p6JJW8rXvi",
-	"nyeVfSbedjnYID19YPFvBAek9rhjYYYySVI9sbqNNJGgC8lt+gI6UtUFBtX7ZCB1EfG69x2o7qP3ozyb",
-	"hPE6I8mopgOqYJ/0DfjuEwU8c9mhtCDh7ckbHlyfNJRuW6YkFynNyYQZItwnZpKnF+eW6+F7Dur6CjJm",
-	"Ysgh9gTP58c33EbSEOCpnGM2m53TN1d7fz97t5s0VsDwwVyMRpCdkBzoHdiBiqLy82C5Btug4KAspddJ",
-	"7KJokBiqCT841+p2qMsqqV/rkt3pj38oGr8CHdgMW+k8SstfkwU+caBB2ZAEoWIlO8aQ3ipfhgsTq9Jc",
-	"JZYKHDzJQN2WgsMpwm7PbQI4K1bQSDkbU+S0Myn4yByWmZCZQmCAQQOp+ZeRJHj1o05W10bXfFTWVVlC",
-	"W/Y1q1548MbiUofHC3lDx8016GoP7ry7PCoBjHitKhioXr1gWouXvnrlwNbS+pqsfNEpX+bNeGGeWgWH",
-	"9at5LW+uUbKlWQIr0trivmLViSrjrWGLod4W6x4/WVqTZs15YPmzeNWZpS6veGsF13jdu2Nrn7Z4vBq1",
-	"OCJH6wMHF7mBOoIh0s2Ag1L7MIIvKOIUz/sXHDP80B2yNEyl2HrCwmR/2z9fK960lc62uqu1Agcr9jTQ",
-	"VhsIfwP7bBa/ocM00rAqgGBrq+1EsOfEYH1DbT7QszDAYfOYpl7IYy0o83Ljnce27qwsOxapDhpr1L12",
-	"gO80ynwue798zw3iYfIUR01oSQdxARpuf+10H3yp4kq/WmSUg71kVCeO1/h7jThqm/QqlnHffJJtgNpt",
-	"S+EstYFYY6oIF/XUqUunnrRqi+0TO3wU6rsOjvJ9SXAD5PR3o1mFA2nhH51YfVAQ1jDnqKZ5BTxzljLM",
-	"U3eCZo8J0xgjMLUGafvIIOs0Byoh2yf4XVWKtyw6Zou0zkWBNVrtfethoYDkoqxWqBbR90d8EBBDt5n6",
-	"srFWBj0L5vl45Osiip4DGV/CNKdpyDBeKJ+H8QH88SDMtroSEwVZjr8FaBSmrVmBjPwybg0Y1fY9MAYv",
-	"JqtvQ0lhvtiHMTxDToHn4eALmrS+upz9ncjCV1ZGLhq1ZJSFTAyTxKrTHLy1Lkj8jOWWybl2JnfBU2t1",
-	"trWV1D4xfTnjNM/nN9Z+VuaJHsyt4w0+G2Jhmlx8uLpOiBJYzpmolHKbkt8sOOb1zLE96wPxFv39G/6T",
-	"4daVfyJYJmu09x0KXr71QhEx40hKLgm/GUlgeI/Z6k6xoaDU0nbYc1iyZS3mHAFNp27OJ0SxEUfjkRdp",
-	"HGakLMly75PiXHy9458/hefG9mukbkAngzlJx0Kg34KWfZOdynHkqxAZMjkxYMxSHwfIIAs5LLrhHHe1",
-	"3so2KPYOtgnC3kEr/EKusAEW9NNYhGyGWTqdOe4zd0UygrWZgFuYaVD4oVW+BOn0vwm5ElRvWSVX3Mps",
-	"VeGuCo4skyTlTq5Sty/KRE/b4Ei1YkCPrGyXtXL+cLq2rxoShZLBzodH+uBLWWZnDT07pIonULP9BLVz",
-	"ZBjxbaPBK3V75ezble3W2R0+BvFdV4f4yTXtahxxxtGJv1+UdZwCNTum31br/7zU2+7c6tEIxiu3T084",
-	"lW7rxrJCtV3gRxbE7UlQeEt0s+pIndwuTR8lJH6+oNs34DSUzaPrM4OizZ6FGN6F9xDcCeSxD0bWLqJt",
-	"z9cuWw4ka9mgnhOeTBaDfvO5r1O2Y7Z1lwhJGPc/YXjqro3VaHddupT5JVktXELYsn2kmUN+CZzdGoRt",
-	"VrcLrR9lja2VoLWevX5L0iBSpOCxIWwjS/8fDMnGTaEBFcRYysEXthaCXSSRRweymLnLQFgu6jUcCwVq",
-	"9eyXANgVkzt8RAr8myh49sRA1ubeb+Ej3SDmavDaXPtnhmHvy7Uek2bsSmbPAMUyvcIxs8iNVntgnqHn",
-	"JY5o0HYdcVW0YZh6DqjFYKeWTB7fitunGfq/xDxXc+4sRzruRvmWmEVVdOTxsY279/OHM885AxXW110R",
-	"GBMQQsheDr6UqdcaWKdZYndYKH9R49Xh92Q2ZjnUciaMaRU3L2SzyvJszNIxOrvCYK4XioyZ0kLOF0MU",
-	"SnhV0uVTGAj9BT0zb8PDg7QReBUqvFHjvH+r1n8p3IpP9vAxTsN1tZlPby8sxxHnZN3shWV2wdawnHfi",
-	"Lihb6FNhUS70GGRwtKxho1/Jp/4ukTARd0G+EEMiYUKPGI04V7WiEyBaUq5ssXj0LZfue5FnNaEJYprD",
-	"Dc8EJsccijwXM8J0zBFcQki3is8OO3YUB492AEr755MfhMD+WV4CX2r/XM3hD4I7nss802+C17a4FWE3",
-	"LdsRDngTDmuqfUHN2llnyvdkUwGJjM6DpVX1WusPYkCte7OeT9yj0MdyjX+THu/KDbhdSRQNbTp1IT5H",
-	"hy/LquGl9JhRZSQQ3rbFMRrRcnR4aN9kmtBcAs3m5sVFSPWW8ds6BW3XHY9105+Ne+vULY1dOUM4jxQF",
-	"8NZ2WBMlT6I5mIGEXu+Avu8vU7o6/j/yPE6Gq+C9/XAj+N42FSwF5hlYfzEecO6TTu7t1lWvi6Q1RMZV",
-	"7YPftdxYqKiwQnjU12pjobcVLGvouu4yGlacsVfStoQllkXHKpB3IIkt8KXcTVSqCxXk1CiTOogcjtFB",
-	"a+/5DuahPUFIf0xu+NKsiUyRsqiDDQWkaPYUsrwSfGIadmfrhTJf2NIPN5xqG567I5umBjY0gm2GVQHE",
-	"HcicTkvNzPlFw0Xd3SfvhUXKLsMFkIHI5ngbWbn71nYpYpqTta7UimxsR0YuVnF6ZMNYvZDIH8U65tKY",
-	"EVr3hO0EyVPwWqgjafSvp86ixj09YXrhmAxont5W/qyrvE+rOLNPEfUMjPgttSzW/M7l8lv7/SDR95pf",
-	"XPqKDuuPCT7rDjMXUm9XdgWZw1dILU9BW5BXQYbadtdBLWnK5rWcPBczw+VLDaccXaDz2zQTSpwQZPcz",
-	"psBan/1VAVtVWLn7cZTf8P55BpOp0MDT+d4/YN63d+K0nBNFh5DPraAzf5etoBnuFuZkZzCvfrArk5Sv",
-	"3XD82ciSXZdjRQXFWV0eNiP37DUSy1WU4USQCo4ZVk7q/dnAqBueseEQpJkwSiqmSF0KHh21iyqXQX5h",
-	"k9CvZlls5VhrLM7S3ApBmre/1iuWn+79D9371+He9/u/HO99+o8/tbnitpUp5knEpc/UHzm1U+DPQr8z",
-	"AyG0zAjIo+aLeo6RqPCykXZriC6sIfH7VibKvJUr2DGuSc38VKYY3KAJyiXxCwD2E1ig3qNXwo3GzLRv",
-	"E0f2DVbyf5qZ98kOtS8FFavGFPOh84SwfdjHTIX4k50R4wj1c6DKAn5MORexeNmCs6W5q1ySmsHLpr3z",
-	"Ji+QEL0Uh58GFLslQO9ziz6yxcsmTG03d/mV27TBq7Vf39/T80M7FOJpdCPmLjyhB1/siVhh6KJRyltl",
-	"57pEf+ImzFy2JT//R7VxIfqYUj0OkhcpF9BTPxudAnzMtoQ62B7W/F0uqxZqfX4rNwrjlVOfIhi7porn",
-	"fg+6x2Mvlm3dvm0mqAf8hAYaV6T2WwzMjpz3NWOz4+TyxwnPXmN+h49Ljd9akHZsB55XrM1DWNkjE8/v",
-	"N1q7zRvXELOVcK3KYysheJm60MdJTugtKNIHnjE++gGGQkLf2bs4zGhOpmwKOeMQ8/Grx/b1taW+LAvz",
-	"diaRqkBevGmUAh2Dw1uamtbvMXRuMxLtXs+tb2s7+A0nTJEBbqgNije/tUXBh9vfnvTzkePgn4XztVG9",
-	"IJVCqUh6vFr+zyQ8dytcOrXf7gE2nipcecHltdKBtR64eCxc0Zpxuz6Wp41NbgxmU479ZeHJ15X3PhO2",
-	"VoS7wn0SeC1ruz+hc/uamGAl74bnvC0lYGPXny+WeXIY8zwRjK1d26DSF4pokBO1vk97kQEe0OlUClvt",
-	"9H6EHbU1VwEjAzCk6gNCTu4T+hEpgtQwBds5PBfW5obzlPTihlAF/0B2DynSQjIS0HHxUIpp5tpohrNt",
-	"yQhkOyq37vlwGTuwJ1aU0IbcSjVlxg+qHkxDHGYbZjpnpWeew6w+cLTTYOSe8i4mptCCAzxTSSNmwHLV",
-	"qpLvDUf/va/HZyvD7JPLcpHaIuushZ7VY+hO8HWsN2zradjnlkHGPF2XZq0e5WSgFmoo6SkD1K4rhfgZ",
-	"OJtwUcIYMunSjGbrIkZzAqx3fk/70p2tXo0q5OrfCW2+PkLIVlks/Sn8Jy6iQ7vd7u44CUq0bzMwpyqk",
-	"/yTBObYE/bfoIwnZxpr2igZJ/HG8IssmdvhIFPet+UFqa/68jAb34kyPRSe/X5fHOgHu/45s/3dk+/Yj",
-	"22tlsBdD2pOmf6A1Ftb9dfDlFuZfV5dc3b50eQ2asrxN9dEuIHlDZm23gGWmE1/smexMi0HOUsTomKVz",
-	"Se3q3Y1cILCz/wfM3Q3I2sYc+IGtwXrO/Ku/6xDl2lzWqsjmp72xuyN2B15UVJEQkWdByT3GNUhOc0sl",
-	"hkCUpsMh0svmiaJN2TnNstpibVXZcX08ob7jZxkzLWfZRsC668JeJnAsotrskkcM5uW1TuQHld91CQUs",
-	"Hm0XMtDZ2tegjZgLrW14Cu/szP2NUHIW5WsoTNLc5jauRM38httbpWCr4koQ9gqGBCXyO1uCGT/LXD30",
-	"BZvdlRcnVz5cYnsU6+APuoieBgdvXZaV/q+SY5VhKHECbN51qY/tjcEWVlMtLzjccjFTx+6qhr3ecAfV",
-	"/QZSu96AZOFudbg70DccK89Atk8+LN4midGIYcKPdNVmwYB3RhXsMa6AK4YmOw2fq7sqZsQJgQlleeJE",
-	"gZC21j6W+J8UShNDP5TxNvveb0vr7Aa30F6uXz1Y5LB24NGlebm1KeB0kEP2hPm0keo6XVPaaFIcX/ve",
-	"EnFUN/SZ2Vf5W8p7Pb5Sl8/9PpXijmUgK/fKiN0Bx8QEibvBomppL5Hf3nBDeHjDkvFRDnuFMtT4ecoM",
-	"eTQLgREtLLcPCjz5aluukL/BvWLGb/hNzyYCI3NRYEEwUXB908O6X7v75HzoyqOznKSUc6HJAEwbOvFV",
-	"vwhT5NZWmrK11G3prhvOFPnz4XexY451u2CLN5SCwmCPnYSzJOJ2ncZO/zncG7Ij8fdmlpJ8KUJargTV",
-	"p/h/ReHpxb6C9KUgHxq6sdfokHk6rlOCqrb0mGtfKtpCsJnNBWKpm8nyXlGY+HAFt2jTr+OzOnxUarx2",
-	"vMqwnxZmhUAAXbyEi9nGFHF789ExQiaRCVo0agXs8jLAAS/uhBQ+qiDlUJ2iD7wM7IzLy0ZbQPkpyZiy",
-	"lI6zdmfDVQTcJ+F5sS/e/8BcWbp6U8rzbXBY1/rTQOyKrJcR9CZYgNsLId2635NVBvVCH0Zb8RQTGN2B",
-	"kl9aI7c9yEBlzkCiQkY+eHtWA84bkivLcs4hEkt2CQYzNGptrmLDV5tJZInZLhq1TumIMt55B+plkjay",
-	"C81jxzNfdgjLJD3mOr0zAK1EnbSEgWm0TFHntVsnRz8C90fL0/9NZsB3zIfVEyc8mnREZXPjojEQfa6c",
-	"MKoiYua1IiP+MpgIDfeQgpdWQd5KcJjI4TnLv3qdYdy8DZqdTA8uo95qfjKDwViIW3XwK5M4uxZBVuix",
-	"wZ4pLYtSA0kFH7JRYc6Wa4YoSCXoxGvXfft3n6BFg5S0R3aoOTM/MklvuP/24+VbklIpGRgtGIO0sI3/",
-	"3rOruveTfXHvyjVqFa+EmEWi0lq+UsGVplwTzdCQZStQznNBM+s4MizAoWmlCjgOzWoSaBY8IwOa3tqc",
-	"BWakmBmdWkE+h+zGUP9QyBGWKrQ91E8L6udMSiH3yUduoDoncOfSsRtNnBwdHiGqphIIG3EhIYtp5aZ3",
-	"N/mWJEvNe2+4Qu1Grb+0m7Ga6ZpaVr9T2w8Iq6BZxswjml9IsyiamUNrkza4bsSgyqa+6qQftVcBJzs4",
-	"Emswd5uxu/HqhGYry9OyY8kM3QHOyWHpY5fcAkx9OQBn7LekRIYS1DhuS673+6U3ACpBmrNrhmG2wabk",
-	"tIRTyLx33DugU3Zw9xKlgGvyi997FJZfmhVxVPhjmTI8/M1jjeA3bxSsWiuDOYIfmzf1yge0yBwKcT+U",
-	"DvxPX/9/AAAA//8=",
+	"7H17dxs3sudXweHOOZb2NiVZcbIT6S9F9sxVxg9dSZ7cvZHXBLuLJKImwACgaI6PvvseFIBudBNNsiVS",
+	"UuL5J7HY3XgWqn71QNXXTirGE8GBa9U5+toZAc1A4j/fXNGh+X8GKpVsopngnaPOP0EqJjgRA6JHQCRM",
+	"JCjgmprnCRkISXpng+47qtNRb6+TdFQ6gjE1Den5BDpHHaUl48PO3V3SeStSatutd/Px4q3vIpVANWRE",
+	"ghJTmcLyRu+SzoRKOgbtpnE6lUrIxR6uRkB6HL5o+0LPdzeRcMvEVJEJHWJfzLz9+xTkvJN0OB2b7lLb",
+	"aDiQMf3yFvhQjzpHLw8OXyWR6Z5OlRZjkGeZ+QDbnVA9CpstXkg6En6fMglZ50jLKYRdDYQcU9056kyn",
+	"zLy52FNjD+zBLQ9wa+PraUiG5FRpIoFmx7ie00lGNRCmiITBVEFGZkyPyKuXh4TZFRf93yDVJB1RPoSM",
+	"KMbTcuEtQZYT8LTVtPY/RFf+LRszvTjmczoEoti/Gvc5x+/CrjIY0GmuO0ffHySmXzaejjtHhwfmL8bt",
+	"Xy+LITCuYQjSjYHfXIkb4PG1U5BK0GQgxRhXZUxZDhnJGb8pRlfdS42NLdvOkCYP/4oj9H8fHpiDojVI",
+	"0/D/+/Wk+z+0+6+D7o+fu5/+4y/RrT+nUvMl1Dspnj+MxM6lMATR3E/x/GH9/Bfu9cJmnFIFXcYVcMU0",
+	"uwWi4YvGLTH9kx0hCZ+O+yB3yXiqNEkF15TxJhL6vYlSD7//vrIjL2NjvGLpDeh/wLxhLW5gvi4FfHdY",
+	"6e67hf3/ZP5jKODT/+7+etD9sYkO7JjOJROS6XJgtXlP/PNwOH+RMOgcdf7Xfil19u1TtV80WPZxARMh",
+	"NUS49wmZKpCEZQkxEmcMvab1l76NpmX5oXmOl0JGuMZ7mIHSZMCk0qQ/twLKyMQdxxx2zZj6c8sJLf9r",
+	"Gp0yPUT5S8fJvU7SAW64yq/BL7bRrPNpydg11VN1SjUMhWzcJVV9a929inZR9n0FX3Sbg6Wm4zGVc7Ns",
+	"NzB/tGN1NZ9AwGVqPWj7tB1P+aiWMMipejB3vDMfq4ngChDdnEtIBc+YWeK/ocQwv5q1A45bQCeTnFmU",
+	"tT+Rop/D+D9+UxZyrXsu8SvbeQRDFWjPQKdiMGRg5deO65SYmVzz3lTyIw9zuuZk0vzIvXIUft+13/d2",
+	"jxoxAtEjqhFzXPMZVYg59sgF0IwwTeiQMk4oN8DRLMLcgklsYO+ad6ygwZk94oqdcAJSCkl2Lv52Sn58",
+	"9f3/IX6BMtCU5Wp3DwnJtWW6OplmTL+5dcObSDEBqZndf5p6/Axf6HiShyhyz3OJBTJKzHdCXk5xVSMw",
+	"2r1gqNnSbuQNu5R2FJndNJqfV0ZXG+vAsvK7pNOHgZCmWTNV17Ld4s7Ckp26PR8wyDNl0aMeAZPkluZT",
+	"UMQ2hluNXRw7LKUIlUZDyWiqIdvrRHpi2RqHLumINJ1KCdmJrrxuVrer2Rhi33h1xXKDxsdX+CC2fVH+",
+	"UnKOXy2WD4ZW29X6HiaeWGqdV4b6KbJIJf0ZvLy4r0zDuPqPZYcjoOZy76mUdG7+LhWyuMZYmT92Fxux",
+	"V7QWx4pSJdVvDLqOU7V94X0j1dvn5yPBG16wQroNqfgdf4+wMtrqmoTaeFi50HYBqmfrjBsASHOCz4+J",
+	"U+ZRjU8nXZqNHQ9NJ101nRh+TQTP53uxzh27WX/mMXp2pFpbkuq+1HYhqe5quAXhoJYRyhmfTHUzJxvQ",
+	"XEGygpTqGGQVaa37fkFqy7XcGBnVvliKikriaQWmAtJawwISbnd8p5ft0ibYT8EatsZ83nDazyGzYqsl",
+	"TYH9Nui+L0QOlC/079+Mj0AzncM4ihhSyj9MgFsErGI9JZ0cbiFftZKX037BSt7iB3dJoJuvw64kUCV4",
+	"hC/9Mpo7Yxw2R8Z0blgUERPgRNuhHxMYT/SczEbADeAbU2RLBRV4rYmLz0bw3cJnFYzY4Prgz8/wZYJL",
+	"W/vZLDkoDdnnCfDMDPtTZB51Qqp01GIZF3Y5NHXUNq5cvRgJnPFbpgvbahsKbGJnVdPBwhKgNrw2azOa",
+	"8dovF4tQPeUrqWtMv5zZl18eHCxukhQ5rNqcC/OOEW0BEK5S6murryuiBVIsrp+hw7YqaeVwO0GGQ4xt",
+	"77sIH4RGTINP/gmSDZjlLfXDBnoEEofPMjDMY25O3i3LQJIRVeTWfWtVKJrnIF+ocqqLDIRlcSNn8a3V",
+	"/LwRxzRyf2wzATlmSjHHSZZqZsGrjgTWFx2eGCKn3atRizNGI+0LRdxLceDUrGbFIJIqAP60xPZ2KtXF",
+	"iFHOe5idU6VmQmYtOcMk+GxB1AfU/ddV1F00FBufMzJH5FZ7XP1HAM3OaL4E+m8SVld7a4OUvfH/HkB5",
+	"27gysohtgG8cllabXLIimwClnui3hkldBxdmCC0PfeDzWW3+rB5z/2l0RFWmXZdIVAeyBuFfJqx3ecay",
+	"IVh5q0ZiRoQkI5YBscYNZQ5ZdQpjyukQTpRiQz72fu6aVQ4fKhRHCo+uGzx24/CHios62/wp1TQXw2kE",
+	"IfwimQZlWsmmqTayFGedkBAlEoTctm+Lb9FgqsiO5yi7S7t3Wk0DnrcvOSJY/o6b67J3QsQaWcxT5CmK",
+	"WNBdmaVKCJ0YZAEqIRKwp4RAxrSdeQY5mE/1CMZrzvyjcjOq8+hbXPVyR5250pkOUVyu7EICzU7yvLK6",
+	"1X4ugGaKwC3IOfGabOKpx1KSU2GKvpJALjT2i1rHioW+sG+p6hLjIaFI0FD0bqfqhoUD8INtGMEtg9n7",
+	"uPi7gBTYLSjCKnKwxQRrjGJhlcPuFyl8gZwXaDeJnPkqvSwe2zhxN2xFlKEhojXNbwS7LEHzzTaCmhp2",
+	"X0DECuXx3Cm9DecrSyzDMopD8Q1hCnV1mqYw0ZCROeg4kYVa4KJtYCPYvDV4ao3GIxjc71BsJVthroKk",
+	"XqNvCGV3nn8YdI5+XQEoSmK8S6KKYqgOLu7MJBADizqN9XwXrAWjfFCRUyXj0SIh/TmGTFSsMiv8ZqZF",
+	"g1IiW+n7e19BRLWAHgfF0SZklFpAH9BYSDgmRu8gTBuRvo9yYf+r9cje7UdE/DLVvFi8YKUWN/BTZQs3",
+	"ghPDbd0WVAziOsrAA6ZZSvNO0hmx4cgwS8jYdNxJOrmYRU1ivpl3dDJxHKQF7PyNSepbsNgzjFU56P74",
+	"6evL5OVf7/4SVamCGawdcFK1uhWhK7WBxBes8CJXJ5EVh3bRuWf1ChsV5zqOCQEphWw8hOgOpZqgAapy",
+	"yKrjwDeXDSNqPAOlHMUupyTbevlBbInqlMq40pSnDYy/ySj8jqYjxqFr8IJhsMS9mRDYG+6R2WhO6FKL",
+	"cWWNVhpxneRv8N/awJnKqr4KrIxF4F/SQVt8dfnP+C3NWUZcF51Gk/Ji2NPHizMiYQASeIoRaYwPvam8",
+	"iLMwEy17WxZywexIVrI9bT3Fdi7F7BuOg9FzXJxwPGLhNjK1DwMzqQzhK4dZFdTG8cN9YBXPXlMd6f4N",
+	"z4gYEAdbjwntl4LE0FAXeAZVQ6XpaBtmJ6Wp1H6UK3vbpHnI7U04hFZ4pbL19zEVhcTh4uBshNTi5gc7",
+	"uXKN7mmBarMRcStS2cLq9doIQKgevi2CBOFN3n+g+Io1vZIVxnB/Leo3Nf4gh5Szf6ECcBZxifzMJCWX",
+	"IG9ZCuQd6p9GWyUi+I6wrMqNjFRTEPckPKkp20rZfzLF+ixfA39d1d/fFDerXKNwJzGcd2So2wow8bHs",
+	"f6b4kvsdo6D1VwcBUmp1YN5PxyBZSn6+fFc/JAmZcvb7FAhNpVCqYrVtoTxs31nx8GNSo/lFcl9CiRuS",
+	"Mk3IfqPixbkraseiHRU+DIytEaHWoBVeoHW7ffyF1WlW+VhXerFcM/GRcZjRvOW4cuz5neB65OncXXY6",
+	"XHH1yYUTrblfkyqGXNPvFJkkalZX8wnczwIhywZaGyB07XZBO79Z5eukNpDohrpAlsJa4wS3IdJCbNs/",
+	"nAfA/lEEGsfsN6bRe4WwrR9WUyfZpmCXy5xeUTmEtgIUzZQX7rbEf4ppzJLy01QxDkqRkXnug3isgdNf",
+	"tKgqfWLaz627wB+Ag4PK7b+DvcNS2tqbYvezStnA7Hxqhrr28MtP1hn2ynE3W8Yiq7s44Oh21oLjHuwq",
+	"wQB4Hom/OTm9OvvnG4tfxS1INJWIjM4bzAlt8U3KsnYjdZ/8FLl1eIJQezYS3kOaESGdjxQywvRaMVKN",
+	"5o3SbJ+hYYzkgg9B2nWB7IgUmiqZ5FNFQna/SaNHXYw8urBoH6Lq5PhFIZgj76BE/TBYs0UXUhojg/Mg",
+	"Ls4Qg7/8jrTgvluXGNrZkUqD5rrRqvb638a0tkqsawhpPUVE9rtqqaoQV3kYirmVrKKNChdO+T563DNG",
+	"Tg8ycd1vW1at8Fsfev5gsbAhM06jSUVSfrN4gP+TDUfWsdMHAxjJzvnbk6uz9x/fEdoXt0D+/uHt6zAq",
+	"Itht5YHO+qpYiY024fxeou5U7Sc498qA73uicL/vc6yazQsNendEs1/jUozf5QpuClHT6o2sCXpNxkJp",
+	"IjgQjS+RCUjikdXazvLKzpeh7q/qZBA3TOO01tqbTRgMoldFtmM6CLva9NAfZ9SXhSCueaj++/zs4s1r",
+	"w1oykMwgxCJZCPCMmBOXEA63IInSQlpvlVcKL97818c3l1dvXncSh4s7Sefizc9vTu1vrvWoLmgtUBvC",
+	"6hs1xd/YxBilr/P0vPvqsCnOmqVsQnkL7vpRgby0uQniESntVbq26LNMgNFioErTvEEJsNYFowmpudIw",
+	"JqmY5hk6FfroUU9HmGspBa7zuU3hk1FN0aHeB9KHEeNZXIFaD0KGuSPKr8JEFe0zTyQdl0Ii7lCd89ST",
+	"6cLVF2695xZ3Y8aOEc2IHjHlA3HxlDGtFtZuQTFqJHu9ri3I/tDoHXuoRLfpYhqRtl/EurgPc7l4KL2Q",
+	"OSRItFI5bE3IINgXT7Ex1mg3/FSM49cZ6VSPRNvz0RfZfFPOxbVjKq2nLZJRjSnWz4Fosa7LrSmQFnt2",
+	"C+ImGXQczm7lQt8HkflVreQc8mhpGcaqro3z+7suVkwZ+1w5m00AgSodbg0J2G7axns6Cb0Y65na8S4N",
+	"5PTvJETkWZHZ6BgT4BHBbcaNfRdDtf/1BuZ3+/6bteHqyuXzLb5vsYzF7OLBl7bPzSoXjqKX4Qt3UbWW",
+	"0BAvIhQ5Bm2QmhbkBmBCGDf8wwK2+9xvPTzYDDgJhGhL/6e+r7OjSLLkum4+E5s7xNs+vSWC9+hbTDBT",
+	"H+OfJ1IMJSgjFmeUGTDxeSDk5yDpC9rQbzEgNM2Fimb5ak7ytRhg8kKR1L7AQJEuBtftmAHtJoTxDDTI",
+	"MeNUA9lhnPjxJcQNbzchmdFVd/y4EmKHtRuqFxxmOL+gOYMiBIfVo7+Pl+k+ULO2i0tiGMv0YMviFzcS",
+	"kLhtK9X2bEBFsOD6hp8g7dp2gwM3YRxqfWu/MfSinPbmeBgS55b5WDVGpcxM6MRXp56pq+ce9MpMiEfu",
+	"bhw6NILLIRUxqAAUoXkeKFlqj/TEjPeOrnngqXbX+RQAQmJsxL1v/j0nTgdBf4mmN4A38QjjCZnyHJS7",
+	"/XfNaXEzjCg6V6RnhnCS5y65Rm/vmgfMrZyvmPEl/Izx4WtGh1woFgnDFzeNd236eZ0AVkSn1zZS3HSC",
+	"dpo3lPHhJWjzv1h6tgnD9LSXoOMDdXt6UY+MaHF3zYGSGMpCQIoBkR65GLQENB2RMZ1MIPM6emtLaf0q",
+	"SvxuEWa7CGV2f8pyjVEUvzFJo9sexGa0uKq2GJoSSypho0Jfg7ppuoHANHyUeaPFY3GHc6r0idYwnug2",
+	"Isp89kZKEU9PYJ5eTtMUlGrTaGGiWqHgNRsGZtAfCXFzibn+Goh2MZ2O3eakQu2Rtmp7W6Fct7xrHbN7",
+	"yTk3tNZBYElnJpmGDzyfW9G45NC2CGeCtSNQN3m8E0IDT8m9XCSRg7/EUfIcuECo0h2swRRa7GLALlbu",
+	"Y+U4LHzxQ5UKf1hNhk3HMHaE4jeom0XKmgC5KuAj1494eXnshc0bQHKmtE0/W+KFF4qIW5CSZYDafA0o",
+	"WdQSN4/f92Jx0yptAkxu9y6paX2dnCM1R9cXmup8judeDIi9o4smUb8ki0k+Vm3vWbC9ZDYSCha3jim7",
+	"e4m1/iMJKM3y3AJUC2SdT6BqyGne7zWN/iFptFVBoqt+WVpyauTRfkAPo1U8e+nU8OFLQ3TOVgxUgjyZ",
+	"6lH519/8oH7+5cqn3cYlxaflKEdaT2xuZcYHYnGvLyEfdB2r9FIFL7T4FBKVDC9H5e9JmfYlyNyhjjES",
+	"a0znhg6uuR7B+DhILFLe8VfHnigw00vqk0sktQwd5isoczQeEzfYa+6VGTS5euvmsU1tzAmdZkyTXAxR",
+	"dNqcIz6f9TU3i2laTakG20DvBH0B7o7EEfkJF5JcTw8OvkspQjabnwx/gV7pT04FH7DhVEJGPkyAn70m",
+	"p4Jzc3aYUlOQ13znHzBPc0FvMAF/6UJ7oQiKzC7j7l0jx3v7Emg+Vvv2pd7uHrnADCxUAklzZhQxm5LF",
+	"HqxrXrRmnx6RnneO9MgOzl2PrHWqVzpKemRHlglZ8IWEzIS8KdTKhMxsOh4u8DGBXMFucs17ZXR0D9e7",
+	"F+idPbITnHana5qhV9Id+FQYcTq75jg1w3l8O7t75IT71OZiqpURKpUUe+iPJZSrmWnu1cGrhIDjjjm7",
+	"AUIJJlHiQ8MskQreMuUSXwuZ4YVal4XBDWboC7BQTsSE/j4F0rPVbHpHNkMCLQKfX6hqhRwtyBA0ngBi",
+	"fsfmjgnTmPnBXlET1p+KjlSsoENQdbBD6jXlVu+V+dB3re6dsxS4gjJ/WOdkQtMRdA/3DoJb1UVuWOIi",
+	"J0/OzzpJ59bfPu683DuwH4gJcDphnaPOd3sHe9/ZW0E2Im8f6Wq/cO+a31y4uWGdxW2kzt9BFwi/U8vE",
+	"f3hwsCSRfLsE8ovaekPyfeWfJ7HKTbEu3Gv7+I5r1dl14h8UkwzS2geeglpQQWrZBFbDKJIrVROy2wgV",
+	"CXoquU17QIeqvPigOp8MFJ9GvPU9B8Z76DUpzjRhvMqAMqppnyrYIz0D2ntEAc9cViktSHjr8poH1y7N",
+	"CbEtU5KLlOZkzAzx7hEzyZPzM8st8T0HkX3ZHjMx5CxdwfP50TW3ETgEeCrnmAVn5+TNZffvp+92k9oK",
+	"GP6Zi+EQsmOSA70FO1AxLf1DWCPDNig4qL1rfgmGRZWlF3xWfFuCaS6mWA0hIUrYKgl6JghuhsJ0Wz5p",
+	"QLBdmTA88ZobdIszscqZwNSgU37DxYzxYT4/IrQowxB8XvCol4f2AFdPzvm0cnLCEl0Nrs3ylX1fc+ru",
+	"U6Fs/eR8zds5blZrv6tCHadQ/zkO/auXh+sc+IXiIg/nF5egA7ttI8+I8oW7ZIFX72tQNixEqFjNmRGk",
+	"N8rXkcPktjRXiT1RDiJmoG4K4e2MEY7MbBI+K9rRUDwzh4kpMpOCDw3jmQmZKQRnGLiRmn8ZaY7Xb6pn",
+	"4Mro+48qPkprdAMpZeULD95YXOqQVSGfbbm5BuF24daHLESlsIE4ZRUJ1Zqd2GJwd8nKF50CbN6MV5aq",
+	"VNFYvxzd8uZqNYfqNdwirS3uK1b+KLMOGxET6s6x7vGTpUWV1pwH1uaJl01a6naMtzblGq/ct2zt0xaP",
+	"V60eSuRofeDgomdQTzNEuhmgVWiABkQEVcjiuReDY4YfukOWhuksG09YmHBx++drxZu2VN9Wd7VSZGLF",
+	"ngYWg5qWtYF9Notf0yNrqXAVQLC15XYicHZisLqhNifraRhksnkYVS2mshZ6ernxzmNbd1rUzbsXXqrW",
+	"qV32fvHeJhQrO2qDtr2KGxWg4fZXTvf+1zK2984ioxzsRa8qcbzG3yvEUdmkV7GqB+aTTcBB21I4S9RX",
+	"RlQRLqrpa5dOPWnU2JsndvAo1HcVHOUn1NP/brTUcCAN/KMVqw8qGhvmHNXaUVW11krMFXiMpqcx0xin",
+	"MbFOAfvIIOs0Byoh2yPrqbj2zvtgqoDkoii3qRbR90d8EBDD89JB78E8H498XVTXcyDjC5jkNA0Zxgvl",
+	"c2E+gD/uhxlvV2KiINP0twCNwtRBK5CRX8atAaPKvgcG+cWCAU0oKczZ+zCGZ8gp8P7sf0Xz4J2rm9CK",
+	"LHxpcOSiUUtGUUzGMEksicrBWz6D5NtYL5ycaef2EDy1ln9b30rtEdOXcxDwfH5tbZFFru7+3Do/4Ysh",
+	"FqbJ+YfLKzQjjinLiUopt2URzIJjbtUc27MWQe9V2bvmvxhuXfqIgmWyjhPfoeDFWy8UETOOpOQKIZiR",
+	"BM6PmGHxBBsKyl1thz2HZXPWYs4R0HTi5nxMFBtyNB55kcZhRoqyOPc+Kc7N2jn69VN4bmy/RuoGdNKf",
+	"k3QkBPqOaNE32Smdd74SlCGTYwPGLPVxgAyykMOiK9RxV+sxboJi72CbIOwdNMIv5AobYEG/jETIZpil",
+	"05njPnNXqCRYmzG4hZkExTca5UtQ0uCbkCtBBZ1VcsWtzFYV7rLoyzJJUuzkKnX7vEi2tQ2OVCnI9MjK",
+	"dlGv6E+na/vKLVEoGex8eKT3vxaljtbQs0OqeAI1209QO0eGEd82Ir9Ut1fOvlnZbpzdwWMQ31V5iJ9c",
+	"0y7HEWccrfj7eVFLK1CzY/ptuf7PS71tz60ejWC8cvv0hFPqtm4sK1TbBX5kQVxXgsKbuptVR6rkdmH6",
+	"KCDx8wXdvgEfs7BxdH1qULTZsxDDuxArgjuBPPbByNpFFXZ9/bjlQLKSkes54clkMfA6n/tacTtmW3eJ",
+	"kIRx/xOGCO/auJdm16UrW1CQ1cJFkC3bR+p5/JfA2a1B2HqFwdD6UdQ5WwlaqxUEtiQNIoUiHhvC1iol",
+	"/MmQbNwUGlBBjKXsf2VrIdhFEnl0IIvZ0wyE5aJaR3OqQK2e/RIAu2JyB49IgX8TU549MZC19Q8a+Eg7",
+	"iLkavNbX/plh2PtyrcekGbuS2TNAsUyvcMwscqPVHphn6HmJIxq0XUdcFU0YppqHazHYqSGbyrfi9qlf",
+	"v1hinqs4d5YjHXerf0vMoiz88vjYxt29+tOZ55yBCmscrwiMCQghZC/7X4v0dzWsUy9zPJgqf1nm1cGP",
+	"ZDZiOVTyVoxoeQdByHql69mIpSN0doXBXC8UGTGlhZwvhigU8Kqgy6cwEPpLkmbehocHqTvwOlp4q8l5",
+	"/1at/1K4FZ/swWOchqtyM5/eXliMI87J2tkLiwyPjWE578RtUDrSpyOj3F74KI+WNWz0SvnU2yUSxuI2",
+	"yNliSCRMqhKjEeeqVnQMREvKlS3YH1xRGQEReVYRmiAmOVxzezeFDESeixlhOuYILiCkW8Vnhx1bioNH",
+	"OwCF/fPJD0Jg/ywu4i+1f67m8PvBPdtlnuk3wWtb3Iqwm4btCAe8CYc11b6oaeWsM+V7sumYREbnwdKq",
+	"ar37BzGgxr1ZzyfuUehjuca/SY936QbcriSKhjaduBCfw4OXReX2QnrMqDISCG884xiNaDk8OLBvMk1o",
+	"LoFmc/PiIqR6y/hNlYK2647H2vXPxr114pbGrpwhnEeKAnhrO6yIkifRHMxAQq93QN/3lyltHf8feR4n",
+	"w1Xw3n64EXxvmwqWAnM9rL8YDzj3SSv3duOqV0XSGiLjsvLBH1puLFS1WCE8qmu1sdDbEpbVdF13GQ2r",
+	"/tgraVvCEsuiYxXIW5DEFllT7iYq1VMV5DUpEmuIHI7QQWvv+fbnoT1BSH9MrvnSzJVMkaKwhg0FpGj2",
+	"FLK4EnxsGnZn64UyX9jyG9ecahueuyPrpgY2MIJthpUZxC3InE4Kzcz5RcNF3d0j74VFyi7LCJC+yOZ4",
+	"G1m5+9Z2KWKak7WuVAqdbEdGLlbSemTDWLWYy5/FOuZSyRFa9YTtBAls8FqoI2n0r6fOosY9PWGK55gM",
+	"qJ/eRv6sy9xbqzizT9P1DIz4DfVE1vzO5VNc+/0g2fqaX1z4qhrrjwm+6BYzF1JvV3YF2dtXSC1PQVuQ",
+	"V0GW4GbXQSUBzea1nDwXM8PlCw2nGF2g89s0E0oc28wrM6bAWp/9VQFb2Vm5+3GUX/PeWQbjidDA03n3",
+	"HzDv2TtxWs6JogOwKVvs30UraIa7gTnZ6c/LH+zKJMVr1xx/NrJk1+WrUUGBXJcLz8g9e43EchVlOBFm",
+	"DjFc5bjanw2MuuYZGwxAmgmjpGKKVKXg4WGzqHJZ/Bc2Cf1qlsWWjrXa4izNrRCk2vtrtWr8Sfd/aPdf",
+	"B90f9z4fdT/9x1+aXHHbSk7zJOLSV0uInNoJ8Geh35mBEFpkZeRR80U1x0hUeNlIuzVEF9bx+GMrE0Xu",
+	"0BXsGNekYn4q0jxu0ATlEikGAPsJLFDv0SvhRmNm2rPJO3sGK/k/zcx7ZIfal4KqYSOKOel5Qtge7GG2",
+	"SPzJzohxhPo5UGUBP6b9i1i8bNHfwtxVLEnF4GVTD3qTF0iIXorDTwOK3RKg9/ldH9niZZPWNpu7/Mpt",
+	"2uDV2K/v7+n5oR0K8TS6EXMXntD9r/ZErDB00SjlrbJzXaA/cRNmLtuSn/+j2rgQfUyoHgXJi5QL6Kme",
+	"jVYBPmZbQh2si3WXl8uqhXqr38qNwnj12qcIxq6o4rnfg/bx2Iulc7dvmwlqMj+hgcYVCv4WA7Mj533N",
+	"2Ow4ufx5wrPXmN/B41LjtxakHduB5xVr8xBW9sjE88eN1m7yxtXEbClcyxLlSghepC70cZJjegOK9IBn",
+	"jA9/goGQ0HP2Lg4zmpMJm0DOOMR8/OqxfX1NqS+L4sitSaQsUhhvGqVAy+DwhqYm1XsMrduMRLtX6xvY",
+	"+hp+wwlTpI8baoPizW9NUfDh9jcn/XzkOPhn4XytVZBIpVAqkh6vkv8zCc/dCpdO5bd7gI2nCldecHmt",
+	"dGCtBy4eC1c0JvmujuVpY5Nrg9mUY39ZePJV6b3PhK3X4a5wHwdey8ruj+ncvibGWE295jlvSglY2/Xn",
+	"i2WeHMY8TwRj6wfXqPSFIhrkWK3v015kgPt0MpHCVpy9H2FHbc1lwEgfDKn6gJDj+4R+RApR1UzBdg7P",
+	"hbW54TwlvbghlME/kN1DijSQjAR0XDyUYuq5NurhbFsyAtmOiq17PlzGDuyJFSW0ITdSTZHxg6oH0xCH",
+	"2YaZzmnhmecwqw4c7TQYuae8i4kptOAAz1RSixmwXLWspnzN0X/vayLaKjt75KJYpKbIOmuhZ9UYumN8",
+	"HWs+23oa9rllkDFP14VZq0c5GaiFGkp6ygC1q1IhfgbOJlyUMIZMujSj2bqI0ZwA653val8+tdGrUYZc",
+	"/Tuhzd0jhGwVBeufwn/iIjq02+32jpOgTP42A3MwAvDpgnNwft+kjyRkG2vaK2ok8efxiiyb2MEjUdy3",
+	"5geprPlzrGfXkjM9Fp38cV0e6wS4/zuy/d+R7duPbK+UIl8MaU/q/oHGWFj31/7XG5jfrS57u33p8ho0",
+	"ZXmT6qNdQPKGzNpuAYtMJ77gNtmZTPs5SxGjY5bOJfXDdzdygcDO/h8wdzcgKxuz7we2Bus59a/+oUOU",
+	"K3NZqyKbn/bG7o7YHXhRUkVCRJ4FJfcY1yA5zS2VGAJRmg4GSC+bJ4omZeckyyqLtVVlx/XxhPqOn2XM",
+	"tJxlGwHrrgt7mcCxiHKzCx7RnxfXOpEflH7XJRSweLRdyEBra1+NNmIutKbhKbyzM/c3QslplK+hMElz",
+	"m9u4FDXza25vlYKtiitB2CsYEpTIb205a/wsczXpF2x2l16cXPpwie1RrIM/6CJ6Ghy8dVlW+L8KjlWE",
+	"ocQJsH7XpTq2NwZbWE21uOBww8VMHbmrGvZ6wy2U9xtI5XoDkoW71eHuQF9zrDwD2R75sHibJEYjhgk/",
+	"0lWbBQPeKVXQZVwBVwxNdhq+lHdVzIgTAmPK8sSJAiFJbmZvHpHxVGli6Icy3mTf+31pnd3gFtrL9asH",
+	"ixzWDjy6MC83NgWc9nPInjCfNlJdq2tKG02Kg92/UI6Io7qhz8y+yt9S3Ovxlbp87veJFLcsA1m6V4bs",
+	"FjgmJkjcDRZVSXuJ/PaaG8LDG5aMD3PoTpWhxi8TZsijXgiMaGG5fVDgyVfbIgp4phD3ihm/5tcdmwiM",
+	"zMUUC4KJKdfXHaz7tbtHzgauPDrLSUo5F5r0wbShE1/1izBFbmylKVtL3ZbuuuZMke8Pvosdc6zbBVu8",
+	"oRQUBnvsJJwFETfrNHb6z+HekB2JvzezlOQLEdJwJag6xf8rpp5e7CtIXwrygaEbe40OmafjOgWoakqP",
+	"ufaloi0Em9lcIJa6mSzuFYWJD1dwiyb9Oj6rg0elxivHqwz7aWBWCATQxUu4mG1MEbc3Hx0jZBKZoEWj",
+	"VsAuLwMc8OJWSOGjClIOVSl638vA1ri8aLQBlJ+QjClL6ThrdzZcRcA9Ep4X++L9D8ylpas3hTzfBod1",
+	"rT8NxC7JehlBb4IFuL0Q0q37PVllUC/0YbQVTzGB0R0o+aU1ctuDDFTmDCQqZOSDt2fV4LwhuaIs5xwi",
+	"sWQXYDBDrdbmKjZ8uZlElpjtolbrlA4p4613oFomaSO7UD92PPNlh7BM0mOu0zsD0ArUSQsYmEbLFLVe",
+	"u3Vy9CNwf7Q8/d9kBnzHfFg1ccKjSUdUNjcuGgPR58oJoyoiZl4rMuIvg7HQcA8peGEV5K0Eh4kcnrP8",
+	"q9YZxs3boNnJ9OAy6q3mJzPoj4S4Ufu/MYmzaxBkUz0y2DOlRVFqIKngAzacmrPlmiEKUgk68dp1z/7d",
+	"I2jRIAXtkR1qzszPTNJr7r/9ePGWpFRKBkYLxiAtbOO/u3ZVu7/YF7uXrlGreCXELBKV1vKVCq405Zpo",
+	"hoYsW4FynguaWceRYQEOTSs1haPQrCaBZsEz0qfpjc1ZYEaKmdGpFeRzyK4N9Q+EHGKpQttD9bSgfs6k",
+	"FHKPfOQGqnMCty4du9HEyeHBIaJqKoGwIRcSsphWbnp3k29IslS/94Yr1GzU+qHZjFVP19Sw+q3afkBY",
+	"Bc0yZh7R/FyaRdHMHFqbtMF1I/plNvVVJ/2wuQo42cGRWIO524zdjVcnNFtZnJYdS2boDnBODksfu+QG",
+	"YOLLAThjvyUlMpCgRnFbcrXfr50+UAnSnF0zDLMNNiWnJZypzDtHnX06Yfu3L1EKuCa/+r1HYfm1XhFH",
+	"hT8WKcPD3zzWCH7zRsGytSKYI/ixflOveECnmUMh7ofCgf/p7v8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

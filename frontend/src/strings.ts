@@ -372,6 +372,8 @@ export const strings = {
   },
   ticketing: {
     heading: 'Ticketing connection',
+    changedElsewhere: 'Someone else changed these settings; reload them and apply your change again.',
+    reload: 'Reload settings',
     provider: 'Provider',
     providers: { builtin: 'Built-in (tickets stay in the portal)', jira: 'Jira Service Management' } as Record<string, string>,
     siteUrl: 'Jira site URL',

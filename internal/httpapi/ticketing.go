@@ -39,7 +39,7 @@ func (h *handlers) GetTicketing(ctx context.Context, _ api.GetTicketingRequestOb
 	if err != nil {
 		return nil, err
 	}
-	return api.GetTicketing200JSONResponse(toTicketing(v)), nil
+	return api.GetTicketing200JSONResponse{Body: toTicketing(v), Headers: api.GetTicketing200ResponseHeaders{ETag: etag(v.Version)}}, nil
 }
 
 func (h *handlers) PutTicketing(ctx context.Context, r api.PutTicketingRequestObject) (api.PutTicketingResponseObject, error) {
@@ -56,11 +56,11 @@ func (h *handlers) PutTicketing(ctx context.Context, r api.PutTicketingRequestOb
 			in.Priorities = append(in.Priorities, portal.PriorityMapping{Priority: string(m.Priority), JiraPriorityID: m.JiraPriorityId})
 		}
 	}
-	v, err := h.svc.PutTicketing(ctx, in)
+	v, err := h.svc.PutTicketing(ctx, in, str(r.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
-	return api.PutTicketing200JSONResponse(toTicketing(v)), nil
+	return api.PutTicketing200JSONResponse{Body: toTicketing(v), Headers: api.PutTicketing200ResponseHeaders{ETag: etag(v.Version)}}, nil
 }
 
 func (h *handlers) TestTicketing(ctx context.Context, _ api.TestTicketingRequestObject) (api.TestTicketingResponseObject, error) {

@@ -107,19 +107,21 @@ func (s *Service) ticketingAdmin(ctx context.Context) error {
 	return nil
 }
 
-// GetTicketing returns the ticketing connection (cp-admin).
+// GetTicketing returns the ticketing connection (cp-admin). Its Version is the ETag that
+// PutTicketing's If-Match compares with.
 func (s *Service) GetTicketing(ctx context.Context) (*TicketingView, error) {
 	if err := s.ticketingAdmin(ctx); err != nil {
 		return nil, err
 	}
-	return s.ticketingView(ctx)
-}
-
-func (s *Service) ticketingView(ctx context.Context) (*TicketingView, error) {
 	st, err := s.store.GetTicketingSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return s.ticketingView(ctx, st)
+}
+
+// ticketingView is st as an admin sees it, with the sync state.
+func (s *Service) ticketingView(ctx context.Context, st *TicketingSettings) (*TicketingView, error) {
 	sync, err := s.store.GetSyncState(ctx)
 	if err != nil {
 		return nil, err
@@ -152,9 +154,10 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// PutTicketing stores the ticketing connection (cp-admin). Secrets are sealed before they
-// reach the database and never come back out of the service.
-func (s *Service) PutTicketing(ctx context.Context, in TicketingInput) (*TicketingView, error) {
+// PutTicketing stores the ticketing connection (cp-admin); ifMatch is the If-Match header or
+// "". Secrets are sealed before they reach the database and never come back out of the
+// service.
+func (s *Service) PutTicketing(ctx context.Context, in TicketingInput, ifMatch string) (*TicketingView, error) {
 	if err := s.ticketingAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -162,9 +165,13 @@ func (s *Service) PutTicketing(ctx context.Context, in TicketingInput) (*Ticketi
 	if err != nil {
 		return nil, err
 	}
+	// A stale edit is refused before any work; the check under the row lock below catches a
+	// change in between.
+	if err := checkIfMatch(ifMatch, cur.Version); err != nil {
+		return nil, err
+	}
 	next := TicketingSettings{Provider: in.Provider, SiteURL: in.SiteURL, Email: in.Email, ServiceDeskID: in.ServiceDeskID,
-		RequestTypes: in.RequestTypes, DefaultRequestType: in.DefaultRequestType,
-		APITokenSeal: cur.APITokenSeal, WebhookSecretSeal: cur.WebhookSecretSeal}
+		RequestTypes: in.RequestTypes, DefaultRequestType: in.DefaultRequestType}
 	if next.RequestTypes == nil {
 		next.RequestTypes = map[uuid.UUID]string{}
 	}
@@ -218,22 +225,46 @@ func (s *Service) PutTicketing(ctx context.Context, in TicketingInput) (*Ticketi
 	if s.sealer == nil && (in.APIToken != nil || in.WebhookSecret != nil) {
 		return nil, Errorf(Unavailable, "no secret key is configured to store secrets")
 	}
+	var tokenSeal, hookSeal []byte
 	if in.APIToken != nil {
-		if next.APITokenSeal, err = s.sealer.Seal([]byte(*in.APIToken)); err != nil {
+		if tokenSeal, err = s.sealer.Seal([]byte(*in.APIToken)); err != nil {
 			return nil, Wrap(err, "seal api token")
 		}
 	}
 	if in.WebhookSecret != nil {
-		if next.WebhookSecretSeal, err = s.sealer.Seal([]byte(*in.WebhookSecret)); err != nil {
+		if hookSeal, err = s.sealer.Seal([]byte(*in.WebhookSecret)); err != nil {
 			return nil, Wrap(err, "seal webhook secret")
 		}
 	}
+	var saved *TicketingSettings
 	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
-		saved, err := tx.PutTicketingSettings(ctx, next)
+		var before TicketingSettings
+		var err error
+		saved, err = tx.UpdateTicketingSettings(ctx, func(st *TicketingSettings) error {
+			// Under the lock: another admin's save since the read above is a lost update too.
+			if err := checkIfMatch(ifMatch, st.Version); err != nil {
+				return err
+			}
+			before = *st
+			n := next
+			// Secrets left out keep the stored ones: those of now, not of the first read.
+			n.APITokenSeal, n.WebhookSecretSeal = st.APITokenSeal, st.WebhookSecretSeal
+			if tokenSeal != nil {
+				n.APITokenSeal = tokenSeal
+			}
+			if hookSeal != nil {
+				n.WebhookSecretSeal = hookSeal
+			}
+			if n.Provider == ProviderJira && len(n.APITokenSeal) == 0 {
+				return FieldErrorf(Invalid, "apiToken", "apiToken is required")
+			}
+			*st = n
+			return nil
+		})
 		if err != nil {
 			return AuditEvent{}, err
 		}
-		e := s.event(ctx, "ticketing.updated", "ticketing", uuid.Nil, Changes(cur, saved))
+		e := s.event(ctx, "ticketing.updated", "ticketing", uuid.Nil, Changes(&before, saved))
 		e.ResourceID = "ticketing"
 		return e, nil
 	})
@@ -241,7 +272,7 @@ func (s *Service) PutTicketing(ctx context.Context, in TicketingInput) (*Ticketi
 	if err != nil {
 		return nil, err
 	}
-	return s.ticketingView(ctx)
+	return s.ticketingView(ctx, saved)
 }
 
 // TestTicketing checks the stored Jira connection (cp-admin).

@@ -48,6 +48,9 @@ type TicketingStore interface {
 	GetTicketingSettings(ctx context.Context) (*TicketingSettings, error)
 	// PutTicketingSettings stores the settings, version+1.
 	PutTicketingSettings(ctx context.Context, s TicketingSettings) (*TicketingSettings, error)
+	// UpdateTicketingSettings applies fn to the settings (the default at version 0 when none
+	// are stored) with their row locked and stores the result, version+1; fn's error aborts.
+	UpdateTicketingSettings(ctx context.Context, fn func(*TicketingSettings) error) (*TicketingSettings, error)
 	GetSyncState(ctx context.Context) (*SyncState, error)
 	PutSyncState(ctx context.Context, s SyncState) error
 	// TryLock takes a named lock shared by every replica on the database, without waiting;

@@ -347,8 +347,20 @@ func (s *Service) ListTickets(ctx context.Context, projectID *uuid.UUID, req Tic
 	}), nil
 }
 
-// SetTicketStatus changes a visible ticket's status: staff freely; customers and partners may
-// close a ticket and reopen a resolved or closed one.
+// mayChangeStatus is the policy of status changes: staff move a ticket freely; customers and
+// partners may close it, and reopen it once resolved or closed.
+func mayChangeStatus(perm Permissions, from, to string) error {
+	reopen := to == TicketOpen && StatusCategoryOf(from) == "done"
+	if !perm.WorkTickets && to != TicketClosed && !reopen {
+		return Errorf(Forbidden, "you may close a ticket or reopen a resolved one; other changes are up to support")
+	}
+	return nil
+}
+
+// SetTicketStatus changes a visible ticket's status as mayChangeStatus allows. In Jira mode
+// Jira moves first, so every check that can refuse runs before it, on the mirror (a refused
+// request must not change Jira); the transaction checks scope and policy again with the row
+// locked, for a change in between.
 func (s *Service) SetTicketStatus(ctx context.Context, key, status string) (*Ticket, error) {
 	_, perm, scope, err := s.ticketCaller(ctx)
 	if err != nil {
@@ -364,9 +376,8 @@ func (s *Service) SetTicketStatus(ctx context.Context, key, status string) (*Tic
 	if t.Status == status {
 		return t, nil
 	}
-	reopen := status == TicketOpen && StatusCategoryOf(t.Status) == "done"
-	if !perm.WorkTickets && status != TicketClosed && !reopen {
-		return nil, Errorf(Forbidden, "you may close a ticket or reopen a resolved one; other changes are up to support")
+	if err := mayChangeStatus(perm, t.Status, status); err != nil {
+		return nil, err
 	}
 	remote, _, err := s.remote(ctx)
 	if err != nil {
@@ -380,17 +391,20 @@ func (s *Service) SetTicketStatus(ctx context.Context, key, status string) (*Tic
 	var out *Ticket
 	err = s.write(ctx, func(tx Store) (AuditEvent, error) {
 		var from string
-		u, err := tx.UpdateTicket(ctx, key, func(t *Ticket) error {
-			from = t.Status
-			if t.Status == status {
+		u, err := tx.UpdateTicket(ctx, key, func(cur *Ticket) error {
+			// The ticket may have left the caller's scope, or changed status, since the read.
+			if _, err := tx.GetTicket(ctx, scope, key); err != nil {
+				return err
+			}
+			from = cur.Status
+			if cur.Status == status {
 				return errNothingToRecord
 			}
-			reopen := status == TicketOpen && StatusCategoryOf(t.Status) == "done"
-			if !perm.WorkTickets && status != TicketClosed && !reopen {
-				return Errorf(Forbidden, "you may close a ticket or reopen a resolved one; other changes are up to support")
+			if err := mayChangeStatus(perm, cur.Status, status); err != nil {
+				return err
 			}
 			now := s.now().UTC()
-			t.Status, t.StatusCategory, t.UpdatedAt, t.SyncedAt = status, StatusCategoryOf(status), now, now
+			cur.Status, cur.StatusCategory, cur.UpdatedAt, cur.SyncedAt = status, StatusCategoryOf(status), now, now
 			return nil
 		})
 		if err != nil {
@@ -402,7 +416,13 @@ func (s *Service) SetTicketStatus(ctx context.Context, key, status string) (*Tic
 		return e, nil
 	})
 	if err == errNothingToRecord {
-		return t, nil
+		// Already there (a webhook mirrored Jira's change first): the ticket as it is now.
+		return s.store.GetTicket(ctx, scope, key)
+	}
+	if err != nil && remote != nil {
+		// Jira has moved, the mirror has not (a change in between refused it, or the database
+		// failed): the next sync or webhook mirrors Jira.
+		s.log.WarnContext(ctx, "a status change reached Jira but could not be recorded in the portal", "key", key, "status", status, "error", err)
 	}
 	return out, err
 }

@@ -132,6 +132,50 @@ func (db *DB) PutTicketingSettings(ctx context.Context, s portal.TicketingSettin
 	return row.entity()
 }
 
+// UpdateTicketingSettings applies fn to the stored settings with their row locked and stores
+// what fn leaves (as PutTicketingSettings does: version+1, updated_at now), in one transaction,
+// so that a read-modify-write (an If-Match check, the sealed secrets kept) cannot interleave
+// with another. When none are stored fn sees the built-in default at version 0, the version
+// GetTicketingSettings reports. fn's error aborts the update and is returned as is.
+func (db *DB) UpdateTicketingSettings(ctx context.Context, fn func(*portal.TicketingSettings) error) (*portal.TicketingSettings, error) {
+	var (
+		out   *portal.TicketingSettings
+		fnErr error
+	)
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// A row to lock: the default at version 0 when none is stored. It never outlives this
+		// transaction as such: the update below moves it to version 1, or the transaction rolls
+		// back. A concurrent first update waits for this insert and then finds the row.
+		err := tx.Exec(`INSERT INTO ticketing_settings (id, provider, version, updated_at)
+			VALUES (1, ?, 0, ?) ON CONFLICT (id) DO NOTHING`, portal.ProviderBuiltin, db.clock()).Error
+		if err != nil {
+			return translate(err, op{context: "update ticketing settings"})
+		}
+		var row ticketingSettingsRow
+		if err := db.forUpdate(tx).Where("id = 1").Take(&row).Error; err != nil {
+			return translate(err, op{context: "update ticketing settings"})
+		}
+		cur, err := row.entity()
+		if err != nil {
+			return err
+		}
+		if fnErr = fn(cur); fnErr != nil {
+			return fnErr
+		}
+		bound := *db
+		bound.gorm = tx
+		out, err = bound.PutTicketingSettings(ctx, *cur)
+		return err
+	})
+	if fnErr != nil {
+		return nil, fnErr
+	}
+	if err != nil {
+		return nil, translate(err, op{context: "update ticketing settings"})
+	}
+	return out, nil
+}
+
 // sealValue stores an empty seal as NULL.
 func sealValue(b []byte) any {
 	if len(b) == 0 {

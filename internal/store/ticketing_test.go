@@ -1,7 +1,11 @@
 package store_test
 
 import (
+	"errors"
+	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -463,6 +467,113 @@ func TestMirrorNeverTakesOverBuiltinTickets(t *testing.T) {
 		}
 		if got.ProjectID != a.ID || got.Summary != "Built-in" {
 			t.Errorf("the built-in ticket changed: %+v", got)
+		}
+	})
+}
+
+func TestUpdateTicketingSettings(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		refused := errors.New("refused")
+		steps := []struct {
+			name        string
+			fn          func(*portal.TicketingSettings) error
+			inTx        bool // run inside InTx, which then rolls back
+			wantErr     error
+			wantVersion int64 // stored afterwards
+			wantDesk    string
+		}{
+			{name: "refused first update stores nothing", wantErr: refused, wantVersion: 0, fn: func(s *portal.TicketingSettings) error {
+				if s.Version != 0 || s.Provider != portal.ProviderBuiltin || s.RequestTypes == nil || s.Priorities == nil {
+					return fmt.Errorf("fn sees %+v, want the built-in default at version 0", s)
+				}
+				return refused
+			}},
+			{name: "first update", wantVersion: 1, wantDesk: "1", fn: func(s *portal.TicketingSettings) error {
+				if s.Version != 0 {
+					return fmt.Errorf("fn sees version %d, want 0", s.Version)
+				}
+				s.Provider, s.SiteURL, s.Email, s.ServiceDeskID = portal.ProviderJira, "https://acme.atlassian.net", "bot@acme.example", "1"
+				s.APITokenSeal = []byte("sealed")
+				return nil
+			}},
+			{name: "an update sees what is stored", wantVersion: 2, wantDesk: "2", fn: func(s *portal.TicketingSettings) error {
+				if s.Version != 1 || string(s.APITokenSeal) != "sealed" || s.ServiceDeskID != "1" {
+					return fmt.Errorf("fn sees %+v, want version 1 with the seal", s)
+				}
+				s.ServiceDeskID = "2"
+				return nil
+			}},
+			{name: "refused update changes nothing", wantErr: refused, wantVersion: 2, wantDesk: "2", fn: func(s *portal.TicketingSettings) error {
+				s.ServiceDeskID = "lost"
+				return refused
+			}},
+			{name: "an update rolled back with its transaction", inTx: true, wantErr: refused, wantVersion: 2, wantDesk: "2", fn: func(s *portal.TicketingSettings) error {
+				s.ServiceDeskID = "rolled back"
+				return nil
+			}},
+		}
+		for _, step := range steps {
+			var err error
+			if step.inTx {
+				err = db.InTx(ctx, func(tx portal.Store) error {
+					if _, err := tx.UpdateTicketingSettings(ctx, step.fn); err != nil {
+						return err
+					}
+					return refused
+				})
+			} else {
+				var put *portal.TicketingSettings
+				put, err = db.UpdateTicketingSettings(ctx, step.fn)
+				if err == nil && (put.Version != step.wantVersion || put.UpdatedAt.IsZero()) {
+					t.Errorf("%s: returned version %d at %v, want %d and a time", step.name, put.Version, put.UpdatedAt, step.wantVersion)
+				}
+			}
+			if !errors.Is(err, step.wantErr) {
+				t.Fatalf("%s: error %v, want %v", step.name, err, step.wantErr)
+			}
+			got, err := db.GetTicketingSettings(ctx)
+			if err != nil {
+				t.Fatalf("%s: GetTicketingSettings: %v", step.name, err)
+			}
+			if got.Version != step.wantVersion || got.ServiceDeskID != step.wantDesk {
+				t.Errorf("%s: stored version %d desk %q, want %d %q", step.name, got.Version, got.ServiceDeskID, step.wantVersion, step.wantDesk)
+			}
+		}
+
+		// Concurrent read-modify-writes do not lose one another: each adds one to the desk id.
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := db.UpdateTicketingSettings(ctx, func(s *portal.TicketingSettings) error {
+					desk, err := strconv.Atoi(s.ServiceDeskID)
+					if err != nil {
+						return err
+					}
+					s.ServiceDeskID = strconv.Itoa(desk + 1)
+					return nil
+				})
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("concurrent update: %v", err)
+			}
+		}
+		got, err := db.GetTicketingSettings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := strconv.Itoa(2 + n); got.ServiceDeskID != want || got.Version != 2+n {
+			t.Errorf("after %d concurrent updates: desk %q version %d, want %s and %d", n, got.ServiceDeskID, got.Version, want, 2+n)
 		}
 	})
 }

@@ -862,6 +862,8 @@ export interface paths {
          * @description `builtin` keeps tickets in the portal's database. `jira` sends them to Jira Service
          *     Management and keeps a local mirror. The API token and webhook secret are write-only:
          *     stored encrypted (AES-GCM), never returned or logged; leave them out to keep the stored ones.
+         *     Send `If-Match` with the ETag you read, so that two admins editing the connection do not
+         *     overwrite each other unknowingly: a changed connection answers 412.
          */
         put: operations["putTicketing"];
         post?: never;
@@ -1474,6 +1476,19 @@ export interface components {
     responses: {
         /** @description An error (RFC 9457 problem details). */
         Problem: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The `If-Match` precondition failed (problem type
+         *     `urn:customer-portal:problem:precondition-failed`): the object changed since that ETag
+         *     was read. Read it again and reapply the change.
+         */
+        PreconditionFailed: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3331,6 +3346,7 @@ export interface operations {
             /** @description The settings */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3343,7 +3359,10 @@ export interface operations {
     putTicketing: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag last read; the update is refused with 412 if the object changed since. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3356,12 +3375,14 @@ export interface operations {
             /** @description The settings */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TicketingSettings"];
                 };
             };
+            412: components["responses"]["PreconditionFailed"];
             default: components["responses"]["Problem"];
         };
     };

@@ -115,6 +115,52 @@ describe('<cp-admin-ticketing>', () => {
     expect(api.sent('PUT', '/admin/ticketing')[1].body.apiToken).toBe('s3cret');
   });
 
+  it('saves with If-Match carrying the ETag it read, then the one of its own save', async () => {
+    const api = fakeApi({
+      'GET /api/v1/me': ADMIN,
+      'GET /api/v1/admin/ticketing': json(200, settings, { ETag: '"3"' }),
+      'GET /api/v1/ticket-types': { items: [] },
+      'PUT /api/v1/admin/ticketing': (c, n) => json(200, { ...settings, ...c.body }, { ETag: `"${3 + n}"` }),
+    });
+    const { screen } = await mount('cp-admin-ticketing');
+    fireEvent.click(await screen.findByRole('button', { name: 'Save' }));
+    await screen.findByText('Ticketing settings saved.');
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(api.sent('PUT', '/admin/ticketing')).toHaveLength(2));
+    expect(api.sent('PUT', '/admin/ticketing').map((c) => c.headers.get('If-Match'))).toEqual(['"3"', '"4"']);
+  });
+
+  it('says on 412 that someone else changed the settings, and reloads theirs', async () => {
+    const theirs = { ...settings, siteUrl: 'https://other.atlassian.net' };
+    const api = fakeApi({
+      'GET /api/v1/me': ADMIN,
+      'GET /api/v1/admin/ticketing': (_c, n) => (n === 1 ? json(200, settings, { ETag: '"3"' }) : json(200, theirs, { ETag: '"4"' })),
+      'GET /api/v1/ticket-types': { items: [] },
+      'PUT /api/v1/admin/ticketing': (c, n) =>
+        n === 1
+          ? problem(412, { type: 'urn:customer-portal:problem:precondition-failed', title: 'Precondition failed', detail: 'the object changed since you read it (its ETag is now "4")' })
+          : json(200, { ...theirs, ...c.body }, { ETag: '"5"' }),
+    });
+    const { screen } = await mount('cp-admin-ticketing');
+    fireEvent.change(await screen.findByLabelText('Service desk id'), { target: { value: '2' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Someone else changed these settings; reload');
+    expect(screen.queryByText('Ticketing settings saved.')).toBeNull();
+    expect(api.sent('PUT', '/admin/ticketing')[0].headers.get('If-Match')).toBe('"3"');
+
+    fireEvent.click(within(alert).getByRole('button', { name: 'Reload settings' }));
+    expect(((await screen.findByDisplayValue('https://other.atlassian.net')) as HTMLInputElement).value).toBe('https://other.atlassian.net');
+    expect(api.sent('GET', '/admin/ticketing')).toHaveLength(2);
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect((screen.getByLabelText('Service desk id') as HTMLInputElement).value).toBe('1');
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findByText('Ticketing settings saved.');
+    const second = api.sent('PUT', '/admin/ticketing')[1];
+    expect(second.headers.get('If-Match')).toBe('"4"');
+    expect(second.body).toMatchObject({ siteUrl: 'https://other.atlassian.net' });
+  });
+
   it('shows the diagnosis of the Test button', async () => {
     const api = fakeApi({
       'GET /api/v1/me': ADMIN,

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { call } from '../api/client';
+import { call, callTagged } from '../api/client';
+import { ApiError } from '../api/problem';
 import type { Priority, TicketingDiagnosis, TicketingSettings, TicketingSettingsInput } from '../api/types';
 import { useSignedIn } from '../core/context';
 import { ErrorView, Loading, Notice, SelectField, TextField, formatDate, opt, useLoad, useSubmit } from '../core/ui';
@@ -38,11 +39,13 @@ function toValues(s: TicketingSettings): FormValues {
 /**
  * AdminTicketing edits the ticketing connection. Secrets are write-only: the form never has
  * them, shows whether one is stored, and sends a field only when the admin typed a new value.
+ * A save carries If-Match with the ETag of the settings the form shows, so that another
+ * admin's save in between is refused (412) rather than overwritten; the admin then reloads.
  */
 export function AdminTicketing() {
   const { api, me } = useSignedIn();
   const admin = me.roles.includes('cp-admin');
-  const settings = useLoad(() => (admin ? call(api.GET('/admin/ticketing')) : Promise.resolve(undefined)), [api, admin]);
+  const settings = useLoad(() => (admin ? callTagged(api.GET('/admin/ticketing')) : Promise.resolve(undefined)), [api, admin]);
   const types = useLoad(() => (admin ? call(api.GET('/ticket-types', { params: { query: { limit: 200 } } })) : Promise.resolve(undefined)), [api, admin]);
   const [v, setV] = useState<FormValues | null>(null);
   const [notice, setNotice] = useState<string>();
@@ -51,12 +54,12 @@ export function AdminTicketing() {
   const test = useSubmit([]);
   // The form starts from the first read; after a save it is reset from the answer in the handler.
   useEffect(() => {
-    if (settings.data) setV((cur) => cur ?? toValues(settings.data!));
+    if (settings.data) setV((cur) => cur ?? toValues(settings.data!.data));
   }, [settings.data]);
   if (!admin) return <p>{strings.errors.forbidden}</p>;
   if (settings.error !== undefined) return <ErrorView error={settings.error} onRetry={settings.reload} />;
   if (!settings.data || !v) return <Loading />;
-  const s = settings.data;
+  const { data: s, etag } = settings.data;
   const set = (k: keyof FormValues) => (e: { target: { value: string } }) => setV((x) => (x ? { ...x, [k]: e.target.value } : x));
   const fe = submit.fieldErrors;
   const jira = v.provider === 'jira';
@@ -76,12 +79,21 @@ export function AdminTicketing() {
         if (v.apiToken) body.apiToken = v.apiToken;
         if (v.webhookSecret) body.webhookSecret = v.webhookSecret;
       }
-      const saved = await call(api.PUT('/admin/ticketing', { body }));
+      const saved = await callTagged(api.PUT('/admin/ticketing', { params: { header: { 'If-Match': etag } }, body }));
       settings.set(saved);
-      setV(toValues(saved));
+      setV(toValues(saved.data));
       setDiagnosis(undefined);
       setNotice(t.saved);
     });
+  };
+  // Another admin saved since the form was read: start again from their settings.
+  const changedElsewhere = submit.error instanceof ApiError && submit.error.status === 412;
+  const reload = () => {
+    submit.clear();
+    setNotice(undefined);
+    setDiagnosis(undefined);
+    setV(null);
+    settings.reload();
   };
   const runTest = () =>
     void test.run(async () => {
@@ -108,7 +120,16 @@ export function AdminTicketing() {
         </dl>
       </div>
       <form ref={submit.formRef} onSubmit={onSubmit} noValidate className="cp-card" aria-labelledby="cp-ticketing-h">
-        {submit.summary}
+        {changedElsewhere ? (
+          <div className="cp-form-error" role="alert" tabIndex={-1}>
+            <p>{t.changedElsewhere}</p>
+            <button type="button" className="cp-button" onClick={reload}>
+              {t.reload}
+            </button>
+          </div>
+        ) : (
+          submit.summary
+        )}
         <SelectField label={t.provider} value={v.provider} onChange={set('provider')} error={fe.provider}>
           {['builtin', 'jira'].map((p) => (
             <option key={p} value={p}>
