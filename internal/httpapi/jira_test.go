@@ -503,3 +503,33 @@ func TestJiraIdempotentCreation(t *testing.T) {
 		}
 	})
 }
+
+// TestTicketsKeepTheirSystem: tickets opened before the portal was connected to Jira stay the
+// portal's (Jira has no such issue, and a Jira project keyed CP would take them for its own),
+// and tickets of a Jira that is disconnected again are not changed behind its back.
+func TestTicketsKeepTheirSystem(t *testing.T) {
+	eachJira(t, 0, func(t *testing.T, s *jiraServer) {
+		jiraKey := s.open("Opened in Jira")
+		s.must(200, "admin", "PUT", "/api/v1/admin/ticketing", map[string]any{"provider": "builtin"})
+		builtinKey := s.open("Opened in the portal")
+		s.must(200, "admin", "PUT", "/api/v1/admin/ticketing", s.ticketingBody(jiratest.DefaultToken))
+
+		before := s.jira.Calls()
+		s.must(201, "customer", "POST", "/api/v1/tickets/"+builtinKey+"/comments", map[string]any{"body": "Any news?"})
+		if got := s.must(200, "customer", "PUT", "/api/v1/tickets/"+builtinKey+"/status", map[string]any{"status": "closed"}); got["status"] != "closed" {
+			t.Errorf("status of the portal's ticket: %v", got["status"])
+		}
+		if n := s.jira.Calls() - before; n != 0 {
+			t.Errorf("%d Jira calls for a ticket of the portal, want 0", n)
+		}
+		if _, ok := s.jira.Issue(builtinKey); ok {
+			t.Errorf("Jira has an issue %s", builtinKey)
+		}
+
+		s.must(200, "admin", "PUT", "/api/v1/admin/ticketing", map[string]any{"provider": "builtin"})
+		res := s.do("customer", "POST", "/api/v1/tickets/"+jiraKey+"/comments", map[string]any{"body": "Hello?"})
+		if res.status != 409 || !strings.Contains(string(res.body), "no longer connected") {
+			t.Errorf("comment on a Jira ticket with Jira disconnected: %d %s", res.status, res.body)
+		}
+	})
+}

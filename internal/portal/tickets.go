@@ -379,7 +379,7 @@ func (s *Service) SetTicketStatus(ctx context.Context, key, status string) (*Tic
 	if err := mayChangeStatus(perm, t.Status, status); err != nil {
 		return nil, err
 	}
-	remote, _, err := s.remote(ctx)
+	remote, err := s.remoteFor(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -427,6 +427,23 @@ func (s *Service) SetTicketStatus(ctx context.Context, key, status string) (*Tic
 	return out, err
 }
 
+// remoteFor is the system a ticket's writes go to first: Jira for tickets mirrored from it,
+// none for the portal's own, also after the portal was connected to Jira (its earlier CP-n
+// tickets do not exist there, and a Jira project keyed CP would take them for its own).
+func (s *Service) remoteFor(ctx context.Context, t *Ticket) (Ticketing, error) {
+	if t.Source != ProviderJira {
+		return nil, nil
+	}
+	remote, _, err := s.remote(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if remote == nil {
+		return nil, Errorf(Conflict, "ticket %s lives in Jira Service Management, which is no longer connected; an administrator can reconnect it in the ticketing settings", t.Key)
+	}
+	return remote, nil
+}
+
 // AddTicketComment comments on a visible ticket; internal comments are for staff only.
 func (s *Service) AddTicketComment(ctx context.Context, key, body string, internal bool) (*TicketComment, error) {
 	c, perm, scope, err := s.ticketCaller(ctx)
@@ -448,7 +465,7 @@ func (s *Service) AddTicketComment(ctx context.Context, key, body string, intern
 	}
 	cm := TicketComment{TicketID: t.ID, Author: UserSummary{ID: c.UserID, Username: c.Username}, Body: body,
 		Internal: internal, CreatedAt: s.now().UTC()}
-	remote, _, err := s.remote(ctx)
+	remote, err := s.remoteFor(ctx, t)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,6 +19,46 @@ func ListProjectsSQL(db *DB, scope portal.Scope, f portal.ProjectFilter) (string
 	stmt := projectsPage(db.gorm.Session(&gorm.Session{DryRun: true}), scope, f).
 		Find(&[]projectRow{}).Statement
 	return stmt.SQL.String(), stmt.Vars
+}
+
+// StatementOf runs fn on a copy of db whose connection pool records the one query it is sent
+// instead of running it, and returns that statement's SQL and arguments: tests EXPLAIN the exact
+// statement a List method builds. fn's result is an error (nothing was read); ignore it. fn
+// must send exactly one query (no Exec, no transaction).
+func StatementOf(db *DB, fn func(*DB)) (string, []any) {
+	rec := &recordingPool{}
+	g := db.gorm.Session(&gorm.Session{NewDB: true})
+	g.Statement.ConnPool = rec
+	dry := *db
+	dry.gorm = g
+	fn(&dry)
+	return rec.query, rec.args
+}
+
+// errRecorded is what recordingPool answers instead of rows.
+var errRecorded = errors.New("statement recorded, not run")
+
+// recordingPool is a gorm.ConnPool that records the last query instead of running it.
+type recordingPool struct {
+	query string
+	args  []any
+}
+
+func (r *recordingPool) PrepareContext(context.Context, string) (*sql.Stmt, error) {
+	return nil, errRecorded
+}
+
+func (r *recordingPool) ExecContext(context.Context, string, ...any) (sql.Result, error) {
+	return nil, errRecorded
+}
+
+func (r *recordingPool) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	r.query, r.args = query, args
+	return nil, errRecorded
+}
+
+func (r *recordingPool) QueryRowContext(context.Context, string, ...any) *sql.Row {
+	panic("store: StatementOf records queries of rows only")
 }
 
 // Migrations returns the number of embedded migrations of a dialect.

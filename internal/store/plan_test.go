@@ -78,7 +78,8 @@ func (n planNode) scans(out map[string][]string) {
 }
 
 // TestListProjectsPlan EXPLAINs the exact statement ListProjects sends for a user scope over
-// 100,000 projects and requires index access to projects and project_users, never a Seq Scan.
+// 100,000 projects and requires index access to projects and project_users, never a Seq Scan,
+// with or without a q= search.
 func TestListProjectsPlan(t *testing.T) {
 	t.Parallel()
 	for _, assigned := range []int{100, 10_000} {
@@ -101,15 +102,14 @@ func TestListProjectsPlan(t *testing.T) {
 			for _, tc := range []struct {
 				name string
 				f    portal.ProjectFilter
-				// seqScanOK lists tables a sequential scan is acceptable on: a substring search
-				// (LIKE '%...%') cannot use a btree index, so with thousands of projects in scope
-				// PostgreSQL rightly reads projects once instead of probing it thousands of times.
-				seqScanOK string
+				// index, when set, must be in the plan: a substring search (LIKE '%...%') reads
+				// projects through the trigram index of migration 00012, which no btree could do.
+				index string
 			}{
 				{"first page", portal.ProjectFilter{ListParams: portal.ListParams{Limit: 51}}, ""},
 				{"next page", portal.ProjectFilter{ListParams: portal.ListParams{Limit: 51, After: &after}}, ""},
 				{"of customer", portal.ProjectFilter{ListParams: portal.ListParams{Limit: 51}, CustomerID: &customerID}, ""},
-				{"query", portal.ProjectFilter{ListParams: portal.ListParams{Limit: 51, Query: "0042"}}, "projects"},
+				{"query", portal.ProjectFilter{ListParams: portal.ListParams{Limit: 51, Query: "0042"}}, "projects_name_trgm_idx"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					query, args := store.ListProjectsSQL(db, scope, tc.f)
@@ -123,14 +123,14 @@ func TestListProjectsPlan(t *testing.T) {
 					}
 					scans := map[string][]string{}
 					plans[0].Plan.scans(scans)
+					if tc.index != "" && !strings.Contains(string(raw), `"Index Name": "`+tc.index+`"`) {
+						t.Errorf("the plan does not use %s:\n%s", tc.index, explainAnalyze(t, db, query, args))
+					}
 
 					text := explainAnalyze(t, db, query, args)
 					for _, table := range []string{"projects", "project_users"} {
 						if len(scans[table]) == 0 {
 							t.Errorf("the plan does not read %s:\n%s", table, text)
-						}
-						if table == tc.seqScanOK {
-							continue
 						}
 						for _, s := range scans[table] {
 							// A Bitmap Heap Scan reads the rows its Bitmap Index Scan found.

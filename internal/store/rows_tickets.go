@@ -56,7 +56,7 @@ type ticketView struct {
 // ticket and its participants are one statement, never one per ticket.
 const ticketColumns = "t.id, t.key, t.project_id, p.customer_id, t.type_id, COALESCE(tt.name, '') AS type_name, " +
 	"t.summary, t.description, t.priority, t.status, t.status_category, t.reporter_id, " +
-	"t.reporter_username, t.created_at, t.updated_at, t.synced_at, t.version, "
+	"t.reporter_username, t.created_at, t.updated_at, t.synced_at, t.version, t.source, "
 
 // participantsSQL aggregates a ticket's participants into a JSON array, per dialect.
 var participantsSQL = map[string]string{
@@ -74,7 +74,7 @@ func (v *ticketView) entity() (portal.Ticket, error) {
 		Status: r.Status, StatusCategory: r.StatusCategory,
 		Reporter:  portal.UserSummary{Username: r.ReporterUsername},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), SyncedAt: r.SyncedAt.UTC(),
-		Version: r.Version,
+		Version: r.Version, Source: r.Source,
 	}
 	if r.ReporterID != nil {
 		t.Reporter.ID = *r.ReporterID

@@ -80,7 +80,7 @@ func TestCreateTicket(t *testing.T) {
 			Priority: "high", Status: portal.TicketOpen, StatusCategory: "new",
 			Reporter:     portal.UserSummary{ID: alice.ID, Username: "alice"},
 			Participants: []portal.UserSummary{{ID: bob.ID, Username: "bob"}, {ID: carol.ID, Username: "carol"}},
-			CreatedAt:    created, UpdatedAt: created, Version: 1}
+			CreatedAt:    created, UpdatedAt: created, Version: 1, Source: portal.ProviderBuiltin}
 		opts := cmpopts.IgnoreFields(portal.Ticket{}, "SyncedAt")
 		if diff := gocmp.Diff(want, in, opts); diff != "" {
 			t.Fatalf("created ticket (-want +got):\n%s", diff)
