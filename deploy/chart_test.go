@@ -383,9 +383,10 @@ func TestRender(t *testing.T) {
 				t.Errorf("/data volume = %+v, want the claim", v)
 			}
 		}},
-		{"built-in identity with SMTP", with(with(nil, "smtp", map[string]any{"host": "mail.example.com", "from": "Portal <portal@example.com>",
-			"username": "portal", "password": map[string]any{"existingSecret": "smtp", "key": "password"}}),
-			"networkPolicy.egress.smtp.enabled", true), func(t *testing.T, r *rendered) {
+		// The NetworkPolicy is on by default: a configured mail server must be reachable without
+		// any further value.
+		{"built-in identity with SMTP", with(nil, "smtp", map[string]any{"host": "mail.example.com", "from": "Portal <portal@example.com>",
+			"username": "portal", "password": map[string]any{"existingSecret": "smtp", "key": "password"}}), func(t *testing.T, r *rendered) {
 			env := envNamed(container(t, r.deployment), "PORTAL_SMTP_PASSWORD")
 			if env == nil || env.ValueFrom == nil || env.ValueFrom.SecretKeyRef == nil || env.ValueFrom.SecretKeyRef.Name != "smtp" {
 				t.Errorf("PORTAL_SMTP_PASSWORD = %+v, want Secret smtp", env)
@@ -394,6 +395,21 @@ func TestRender(t *testing.T) {
 				t.Errorf("SMTP host %q, egress 587 allowed: %v", r.configMap.Data["PORTAL_SMTP_HOST"], egressAllowsPort(r.networkPolicy, 587))
 			}
 		}},
+		{"SMTP on port 465", with(nil, "smtp", map[string]any{"host": "mail.example.com", "from": "portal@example.com", "port": 465, "tls": "tls"}),
+			func(t *testing.T, r *rendered) {
+				if !egressAllowsPort(r.networkPolicy, 465) {
+					t.Errorf("SMTP on 465 blocked: %+v", r.networkPolicy.Spec.Egress)
+				}
+			}},
+		{"Keycloak and collector on their URLs' ports", with(with(with(production(), "oidc.issuerURL", "https://sso.example.com:8443/realms/portal"),
+			"oidc.internalURL", "http://keycloak.keycloak.svc"), "tracing.otlpEndpoint", "http://otel-collector.observability"),
+			func(t *testing.T, r *rendered) {
+				for _, port := range []int{8443, 80} {
+					if !egressAllowsPort(r.networkPolicy, port) {
+						t.Errorf("egress to port %d (Keycloak's URLs, the collector) blocked: %+v", port, r.networkPolicy.Spec.Egress)
+					}
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -248,6 +248,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}()
 	select {
 	case err := <-errc:
+		// A listener failed: stop the rest before the deferred db.Close.
+		stopSync()
+		<-syncDone
+		_ = srv.Close()
+		if metricsSrv != nil {
+			_ = metricsSrv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -284,6 +291,9 @@ func shutdown(p shutdownPlan) error {
 	var errs []error
 	if err := p.srv.Shutdown(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		// Requests still running past the timeout would go on using the database that the
+		// caller closes next: close their connections, which cancels their contexts.
+		_ = p.srv.Close()
 	}
 	servers := 1
 	p.stopSync()

@@ -4,11 +4,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // metrics are the portal's own series. Every label has a bounded set of values: operations are
@@ -97,6 +100,12 @@ type upstreamTransport struct {
 
 func (t *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	op := Operation(req.URL.Path)
+	// otelhttp's client span (when tracing) has just recorded url.full with the query string,
+	// which carries personal data (Jira's customer lookup sends ?query=<email>): overwrite it
+	// with the query's values redacted before the span can be exported.
+	if span := trace.SpanFromContext(req.Context()); span.IsRecording() {
+		span.SetAttributes(attribute.String("url.full", RedactedURL(req.URL)))
+	}
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	d := time.Since(start)
@@ -110,6 +119,29 @@ func (t *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		t.m.upErrors.WithLabelValues(t.upstream, op).Inc()
 	}
 	return resp, err
+}
+
+// RedactedURL is u without user info and fragment, its query values replaced by REDACTED (the
+// names stay, to tell calls apart): what traces may say about a call to an upstream.
+func RedactedURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	c.Fragment, c.RawFragment = "", ""
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k, vs := range q {
+			for i := range vs {
+				vs[i] = "REDACTED"
+			}
+			q[k] = vs
+		}
+		c.RawQuery = q.Encode()
+		c.ForceQuery = false
+	}
+	return c.String()
 }
 
 // maxOperationSegments bounds an upstream operation label: deeper paths keep their first

@@ -27,6 +27,8 @@ describe('routes', () => {
     ['#/partners', { name: 'partners' }],
     ['#/partners/00000000-0000-7000-8000-00000000c0f1', { name: 'partner', id: '00000000-0000-7000-8000-00000000c0f1' }],
     ['#/nope/x/y', { name: 'notFound' }],
+    ['#/tickets/100%', { name: 'notFound' }],
+    ['#/customers/%E0%A4%A', { name: 'notFound' }],
   ])('%s', (hash, want) => {
     expect(parseRoute(hash)).toEqual(want);
   });

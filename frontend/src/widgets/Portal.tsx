@@ -34,7 +34,13 @@ export interface Route {
 
 /** parseRoute maps the URL hash to a screen; unknown paths are a "not found" screen, not an error. */
 export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    // A malformed escape ("#/tickets/100%") would throw during render and blank the portal.
+    return { name: 'notFound' };
+  }
   const [a, b, c, d] = parts;
   if (parts.length === 0) return { name: 'tickets' };
   if (a === 'customers' && parts.length === 1) return { name: 'customers' };

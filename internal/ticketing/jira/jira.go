@@ -266,7 +266,22 @@ func errString(err error) string {
 	if err == nil {
 		return ""
 	}
-	return err.Error()
+	s := err.Error()
+	// A transport error names the URL it called, query included, and queries carry personal
+	// data (the customer lookup sends ?query=<email>): keep the parameter names only.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && (u.RawQuery != "" || u.User != nil) {
+			q := u.Query()
+			for k := range q {
+				q[k] = []string{"REDACTED"}
+			}
+			u.User = nil
+			u.RawQuery = q.Encode()
+			s = strings.ReplaceAll(s, ue.URL, u.String())
+		}
+	}
+	return s
 }
 
 // jiraMessages reads the safe messages of a Jira error body: JSM's errorMessage, the platform's

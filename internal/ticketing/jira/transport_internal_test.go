@@ -3,7 +3,10 @@ package jira
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,4 +174,20 @@ func TestBreakerTransportClassifiesOutcomes(t *testing.T) {
 		t.Fatalf("probe: %v", err)
 	}
 	wantState(gobreaker.StateClosed)
+}
+
+// A failed call's error names its URL; the query's values (an email in the customer lookup)
+// must not reach the log line or the error's cause.
+func TestErrStringRedactsQuery(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("client: %w", &url.Error{Op: "Get",
+		URL: "https://acme.atlassian.net/rest/servicedeskapi/servicedesk/1/customer?query=dora%40acme.example&start=0",
+		Err: context.DeadlineExceeded})
+	got := errString(err)
+	if strings.Contains(got, "dora") || strings.Contains(got, "acme.example") {
+		t.Errorf("errString = %q, carries the email", got)
+	}
+	if !strings.Contains(got, "/rest/servicedeskapi/servicedesk/1/customer?query=REDACTED") || !strings.Contains(got, "deadline exceeded") {
+		t.Errorf("errString = %q, want the path, the parameter name and the cause", got)
+	}
 }

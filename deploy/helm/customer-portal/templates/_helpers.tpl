@@ -60,6 +60,13 @@ app.kubernetes.io/part-of: customer-portal
 {{- end }}
 {{- end }}
 
+{{/* urlPort is the TCP port an http(s) URL connects to: the explicit one, else the scheme's. */}}
+{{- define "customer-portal.urlPort" -}}
+{{- $u := urlParse . }}
+{{- $explicit := regexFind ":[0-9]+$" $u.host }}
+{{- if $explicit }}{{ trimPrefix ":" $explicit }}{{ else if eq $u.scheme "https" }}443{{ else }}80{{ end }}
+{{- end }}
+
 {{/* multiReplica: more than one pod can run at once. */}}
 {{- define "customer-portal.multiReplica" -}}
 {{- if or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1) }}true{{ end }}
