@@ -96,7 +96,7 @@ export function Tickets({ projectId, embedded, toolbar }: { projectId?: string; 
         empty={t.empty}
         rowKey={(tk) => tk.key}
         columns={[
-          { header: t.key, cell: (tk) => <Link to={`#/tickets/${tk.key}`}>{tk.key}</Link> },
+          { header: t.key, cell: (tk) => <Link to={`#/tickets/${tk.key}`} className="cp-nowrap">{tk.key}</Link> },
           {
             header: t.summary,
             cell: (tk) => (
