@@ -273,6 +273,24 @@ func (e ListTicketsParamsSort) Valid() bool {
 	}
 }
 
+// Defines values for ExportTicketsParamsSort.
+const (
+	ExportTicketsParamsSortCreated ExportTicketsParamsSort = "created"
+	ExportTicketsParamsSortUpdated ExportTicketsParamsSort = "updated"
+)
+
+// Valid indicates whether the value is a known member of the ExportTicketsParamsSort enum.
+func (e ExportTicketsParamsSort) Valid() bool {
+	switch e {
+	case ExportTicketsParamsSortCreated:
+		return true
+	case ExportTicketsParamsSortUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // AuditEvent defines model for AuditEvent.
 type AuditEvent struct {
 	// Action Example: customer.updated
@@ -1242,6 +1260,27 @@ type ListTicketsParams struct {
 // ListTicketsParamsSort defines parameters for ListTickets.
 type ListTicketsParamsSort string
 
+// ExportTicketsParams defines parameters for ExportTickets.
+type ExportTicketsParams struct {
+	// Project Only the tickets of this project (which the caller must see).
+	Project        *openapi_types.UUID   `form:"project,omitempty" json:"project,omitempty"`
+	StatusCategory *TicketStatusCategory `form:"statusCategory,omitempty" json:"statusCategory,omitempty"`
+	TypeId         *TicketTypeId         `form:"typeId,omitempty" json:"typeId,omitempty"`
+	Priority       *TicketPriority       `form:"priority,omitempty" json:"priority,omitempty"`
+
+	// Reporter A user id, or `me`.
+	Reporter *TicketReporter `form:"reporter,omitempty" json:"reporter,omitempty"`
+
+	// Q Case-insensitive text the summary or key must contain.
+	Q *TicketText `form:"q,omitempty" json:"q,omitempty"`
+
+	// Sort Newest first by creation (default) or by last update.
+	Sort *ExportTicketsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ExportTicketsParamsSort defines parameters for ExportTickets.
+type ExportTicketsParamsSort string
+
 // ListTicketCommentsParams defines parameters for ListTicketComments.
 type ListTicketCommentsParams struct {
 	// Limit Page size.
@@ -1540,6 +1579,9 @@ type ServerInterface interface {
 	// ListTickets List every ticket the caller may see, across projects
 	// (GET /tickets)
 	ListTickets(ctx echo.Context, params ListTicketsParams) error
+	// ExportTickets Export every ticket the caller may see as CSV
+	// (GET /tickets/export)
+	ExportTickets(ctx echo.Context, params ExportTicketsParams) error
 	// GetTicket Get a ticket with its comments (public ones only for customers and partners)
 	// (GET /tickets/{key})
 	GetTicket(ctx echo.Context, key TicketKey) error
@@ -3005,6 +3047,66 @@ func (w *ServerInterfaceWrapper) ListTickets(ctx echo.Context) error {
 	return err
 }
 
+// ExportTickets converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportTickets(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportTicketsParams
+	// ------------- Optional query parameter "project" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "project", ctx.QueryParams(), &params.Project, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project: %s", err))
+	}
+
+	// ------------- Optional query parameter "statusCategory" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "statusCategory", ctx.QueryParams(), &params.StatusCategory, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter statusCategory: %s", err))
+	}
+
+	// ------------- Optional query parameter "typeId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "typeId", ctx.QueryParams(), &params.TypeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter typeId: %s", err))
+	}
+
+	// ------------- Optional query parameter "priority" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "priority", ctx.QueryParams(), &params.Priority, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter priority: %s", err))
+	}
+
+	// ------------- Optional query parameter "reporter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reporter", ctx.QueryParams(), &params.Reporter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reporter: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportTickets(ctx, params)
+	return err
+}
+
 // GetTicket converts echo context to params.
 func (w *ServerInterfaceWrapper) GetTicket(ctx echo.Context) error {
 	var err error
@@ -3413,6 +3515,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:projectId/tickets", wrapper.ListProjectTickets, options.OperationMiddlewares["listProjectTickets"]...)
 	router.POST(options.BaseURL+"/projects/:projectId/tickets", wrapper.CreateTicket, options.OperationMiddlewares["createTicket"]...)
 	router.GET(options.BaseURL+"/tickets", wrapper.ListTickets, options.OperationMiddlewares["listTickets"]...)
+	router.GET(options.BaseURL+"/tickets/export", wrapper.ExportTickets, options.OperationMiddlewares["exportTickets"]...)
 	router.GET(options.BaseURL+"/tickets/:key", wrapper.GetTicket, options.OperationMiddlewares["getTicket"]...)
 	router.PUT(options.BaseURL+"/tickets/:key/status", wrapper.SetTicketStatus, options.OperationMiddlewares["setTicketStatus"]...)
 	router.GET(options.BaseURL+"/tickets/:key/comments", wrapper.ListTicketComments, options.OperationMiddlewares["listTicketComments"]...)
@@ -5975,6 +6078,59 @@ func (response ListTicketsdefaultApplicationProblemPlusJSONResponse) VisitListTi
 	return err
 }
 
+type ExportTicketsRequestObject struct {
+	Params ExportTicketsParams
+}
+
+type ExportTicketsResponseObject interface {
+	VisitExportTicketsResponse(w http.ResponseWriter) error
+}
+
+type ExportTickets200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ExportTickets200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       ExportTickets200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportTickets200TextcsvResponse) VisitExportTicketsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportTicketsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExportTicketsdefaultApplicationProblemPlusJSONResponse) VisitExportTicketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetTicketRequestObject struct {
 	Key TicketKey `json:"key"`
 }
@@ -6687,6 +6843,9 @@ type StrictServerInterface interface {
 	// ListTickets List every ticket the caller may see, across projects
 	// (GET /tickets)
 	ListTickets(ctx context.Context, request ListTicketsRequestObject) (ListTicketsResponseObject, error)
+	// ExportTickets Export every ticket the caller may see as CSV
+	// (GET /tickets/export)
+	ExportTickets(ctx context.Context, request ExportTicketsRequestObject) (ExportTicketsResponseObject, error)
 	// GetTicket Get a ticket with its comments (public ones only for customers and partners)
 	// (GET /tickets/{key})
 	GetTicket(ctx context.Context, request GetTicketRequestObject) (GetTicketResponseObject, error)
@@ -8674,6 +8833,31 @@ func (sh *strictHandler) ListTickets(ctx echo.Context, params ListTicketsParams)
 	return nil
 }
 
+// ExportTickets operation middleware
+func (sh *strictHandler) ExportTickets(ctx echo.Context, params ExportTicketsParams) error {
+	var request ExportTicketsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportTickets(ctx.Request().Context(), request.(ExportTicketsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportTickets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportTicketsResponseObject); ok {
+		return validResponse.VisitExportTicketsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetTicket operation middleware
 func (sh *strictHandler) GetTicket(ctx echo.Context, key TicketKey) error {
 	var request GetTicketRequestObject
@@ -9167,171 +9351,180 @@ func (sh *strictHandler) JiraWebhook(ctx echo.Context, params JiraWebhookParams)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17dxs3sudXweHOOZb2NiVZcbIT6S9F9sxVxg9dSZ7cvZHXBLuLJKImwACgaI6PvvseFIBudBNNsiVS",
-	"UuL5J7HY3XgWqn71QNXXTirGE8GBa9U5+toZAc1A4j/fXNGh+X8GKpVsopngnaPOP0EqJjgRA6JHQCRM",
-	"JCjgmprnCRkISXpng+47qtNRb6+TdFQ6gjE1Den5BDpHHaUl48PO3V3SeStSatutd/Px4q3vIpVANWRE",
-	"ghJTmcLyRu+SzoRKOgbtpnE6lUrIxR6uRkB6HL5o+0LPdzeRcMvEVJEJHWJfzLz9+xTkvJN0OB2b7lLb",
-	"aDiQMf3yFvhQjzpHLw8OXyWR6Z5OlRZjkGeZ+QDbnVA9CpstXkg6En6fMglZ50jLKYRdDYQcU9056kyn",
-	"zLy52FNjD+zBLQ9wa+PraUiG5FRpIoFmx7ie00lGNRCmiITBVEFGZkyPyKuXh4TZFRf93yDVJB1RPoSM",
-	"KMbTcuEtQZYT8LTVtPY/RFf+LRszvTjmczoEoti/Gvc5x+/CrjIY0GmuO0ffHySmXzaejjtHhwfmL8bt",
-	"Xy+LITCuYQjSjYHfXIkb4PG1U5BK0GQgxRhXZUxZDhnJGb8pRlfdS42NLdvOkCYP/4oj9H8fHpiDojVI",
-	"0/D/+/Wk+z+0+6+D7o+fu5/+4y/RrT+nUvMl1Dspnj+MxM6lMATR3E/x/GH9/Bfu9cJmnFIFXcYVcMU0",
-	"uwWi4YvGLTH9kx0hCZ+O+yB3yXiqNEkF15TxJhL6vYlSD7//vrIjL2NjvGLpDeh/wLxhLW5gvi4FfHdY",
-	"6e67hf3/ZP5jKODT/+7+etD9sYkO7JjOJROS6XJgtXlP/PNwOH+RMOgcdf7Xfil19u1TtV80WPZxARMh",
-	"NUS49wmZKpCEZQkxEmcMvab1l76NpmX5oXmOl0JGuMZ7mIHSZMCk0qQ/twLKyMQdxxx2zZj6c8sJLf9r",
-	"Gp0yPUT5S8fJvU7SAW64yq/BL7bRrPNpydg11VN1SjUMhWzcJVV9a929inZR9n0FX3Sbg6Wm4zGVc7Ns",
-	"NzB/tGN1NZ9AwGVqPWj7tB1P+aiWMMipejB3vDMfq4ngChDdnEtIBc+YWeK/ocQwv5q1A45bQCeTnFmU",
-	"tT+Rop/D+D9+UxZyrXsu8SvbeQRDFWjPQKdiMGRg5deO65SYmVzz3lTyIw9zuuZk0vzIvXIUft+13/d2",
-	"jxoxAtEjqhFzXPMZVYg59sgF0IwwTeiQMk4oN8DRLMLcgklsYO+ad6ygwZk94oqdcAJSCkl2Lv52Sn58",
-	"9f3/IX6BMtCU5Wp3DwnJtWW6OplmTL+5dcObSDEBqZndf5p6/Axf6HiShyhyz3OJBTJKzHdCXk5xVSMw",
-	"2r1gqNnSbuQNu5R2FJndNJqfV0ZXG+vAsvK7pNOHgZCmWTNV17Ld4s7Ckp26PR8wyDNl0aMeAZPkluZT",
-	"UMQ2hluNXRw7LKUIlUZDyWiqIdvrRHpi2RqHLumINJ1KCdmJrrxuVrer2Rhi33h1xXKDxsdX+CC2fVH+",
-	"UnKOXy2WD4ZW29X6HiaeWGqdV4b6KbJIJf0ZvLy4r0zDuPqPZYcjoOZy76mUdG7+LhWyuMZYmT92Fxux",
-	"V7QWx4pSJdVvDLqOU7V94X0j1dvn5yPBG16wQroNqfgdf4+wMtrqmoTaeFi50HYBqmfrjBsASHOCz4+J",
-	"U+ZRjU8nXZqNHQ9NJ101nRh+TQTP53uxzh27WX/mMXp2pFpbkuq+1HYhqe5quAXhoJYRyhmfTHUzJxvQ",
-	"XEGygpTqGGQVaa37fkFqy7XcGBnVvliKikriaQWmAtJawwISbnd8p5ft0ibYT8EatsZ83nDazyGzYqsl",
-	"TYH9Nui+L0QOlC/079+Mj0AzncM4ihhSyj9MgFsErGI9JZ0cbiFftZKX037BSt7iB3dJoJuvw64kUCV4",
-	"hC/9Mpo7Yxw2R8Z0blgUERPgRNuhHxMYT/SczEbADeAbU2RLBRV4rYmLz0bw3cJnFYzY4Prgz8/wZYJL",
-	"W/vZLDkoDdnnCfDMDPtTZB51Qqp01GIZF3Y5NHXUNq5cvRgJnPFbpgvbahsKbGJnVdPBwhKgNrw2azOa",
-	"8dovF4tQPeUrqWtMv5zZl18eHCxukhQ5rNqcC/OOEW0BEK5S6murryuiBVIsrp+hw7YqaeVwO0GGQ4xt",
-	"77sIH4RGTINP/gmSDZjlLfXDBnoEEofPMjDMY25O3i3LQJIRVeTWfWtVKJrnIF+ocqqLDIRlcSNn8a3V",
-	"/LwRxzRyf2wzATlmSjHHSZZqZsGrjgTWFx2eGCKn3atRizNGI+0LRdxLceDUrGbFIJIqAP60xPZ2KtXF",
-	"iFHOe5idU6VmQmYtOcMk+GxB1AfU/ddV1F00FBufMzJH5FZ7XP1HAM3OaL4E+m8SVld7a4OUvfH/HkB5",
-	"27gysohtgG8cllabXLIimwClnui3hkldBxdmCC0PfeDzWW3+rB5z/2l0RFWmXZdIVAeyBuFfJqx3ecay",
-	"IVh5q0ZiRoQkI5YBscYNZQ5ZdQpjyukQTpRiQz72fu6aVQ4fKhRHCo+uGzx24/CHios62/wp1TQXw2kE",
-	"IfwimQZlWsmmqTayFGedkBAlEoTctm+Lb9FgqsiO5yi7S7t3Wk0DnrcvOSJY/o6b67J3QsQaWcxT5CmK",
-	"WNBdmaVKCJ0YZAEqIRKwp4RAxrSdeQY5mE/1CMZrzvyjcjOq8+hbXPVyR5250pkOUVyu7EICzU7yvLK6",
-	"1X4ugGaKwC3IOfGabOKpx1KSU2GKvpJALjT2i1rHioW+sG+p6hLjIaFI0FD0bqfqhoUD8INtGMEtg9n7",
-	"uPi7gBTYLSjCKnKwxQRrjGJhlcPuFyl8gZwXaDeJnPkqvSwe2zhxN2xFlKEhojXNbwS7LEHzzTaCmhp2",
-	"X0DECuXx3Cm9DecrSyzDMopD8Q1hCnV1mqYw0ZCROeg4kYVa4KJtYCPYvDV4ao3GIxjc71BsJVthroKk",
-	"XqNvCGV3nn8YdI5+XQEoSmK8S6KKYqgOLu7MJBADizqN9XwXrAWjfFCRUyXj0SIh/TmGTFSsMiv8ZqZF",
-	"g1IiW+n7e19BRLWAHgfF0SZklFpAH9BYSDgmRu8gTBuRvo9yYf+r9cje7UdE/DLVvFi8YKUWN/BTZQs3",
-	"ghPDbd0WVAziOsrAA6ZZSvNO0hmx4cgwS8jYdNxJOrmYRU1ivpl3dDJxHKQF7PyNSepbsNgzjFU56P74",
-	"6evL5OVf7/4SVamCGawdcFK1uhWhK7WBxBes8CJXJ5EVh3bRuWf1ChsV5zqOCQEphWw8hOgOpZqgAapy",
-	"yKrjwDeXDSNqPAOlHMUupyTbevlBbInqlMq40pSnDYy/ySj8jqYjxqFr8IJhsMS9mRDYG+6R2WhO6FKL",
-	"cWWNVhpxneRv8N/awJnKqr4KrIxF4F/SQVt8dfnP+C3NWUZcF51Gk/Ji2NPHizMiYQASeIoRaYwPvam8",
-	"iLMwEy17WxZywexIVrI9bT3Fdi7F7BuOg9FzXJxwPGLhNjK1DwMzqQzhK4dZFdTG8cN9YBXPXlMd6f4N",
-	"z4gYEAdbjwntl4LE0FAXeAZVQ6XpaBtmJ6Wp1H6UK3vbpHnI7U04hFZ4pbL19zEVhcTh4uBshNTi5gc7",
-	"uXKN7mmBarMRcStS2cLq9doIQKgevi2CBOFN3n+g+Io1vZIVxnB/Leo3Nf4gh5Szf6ECcBZxifzMJCWX",
-	"IG9ZCuQd6p9GWyUi+I6wrMqNjFRTEPckPKkp20rZfzLF+ixfA39d1d/fFDerXKNwJzGcd2So2wow8bHs",
-	"f6b4kvsdo6D1VwcBUmp1YN5PxyBZSn6+fFc/JAmZcvb7FAhNpVCqYrVtoTxs31nx8GNSo/lFcl9CiRuS",
-	"Mk3IfqPixbkraseiHRU+DIytEaHWoBVeoHW7ffyF1WlW+VhXerFcM/GRcZjRvOW4cuz5neB65OncXXY6",
-	"XHH1yYUTrblfkyqGXNPvFJkkalZX8wnczwIhywZaGyB07XZBO79Z5eukNpDohrpAlsJa4wS3IdJCbNs/",
-	"nAfA/lEEGsfsN6bRe4WwrR9WUyfZpmCXy5xeUTmEtgIUzZQX7rbEf4ppzJLy01QxDkqRkXnug3isgdNf",
-	"tKgqfWLaz627wB+Ag4PK7b+DvcNS2tqbYvezStnA7Hxqhrr28MtP1hn2ynE3W8Yiq7s44Oh21oLjHuwq",
-	"wQB4Hom/OTm9OvvnG4tfxS1INJWIjM4bzAlt8U3KsnYjdZ/8FLl1eIJQezYS3kOaESGdjxQywvRaMVKN",
-	"5o3SbJ+hYYzkgg9B2nWB7IgUmiqZ5FNFQna/SaNHXYw8urBoH6Lq5PhFIZgj76BE/TBYs0UXUhojg/Mg",
-	"Ls4Qg7/8jrTgvluXGNrZkUqD5rrRqvb638a0tkqsawhpPUVE9rtqqaoQV3kYirmVrKKNChdO+T563DNG",
-	"Tg8ycd1vW1at8Fsfev5gsbAhM06jSUVSfrN4gP+TDUfWsdMHAxjJzvnbk6uz9x/fEdoXt0D+/uHt6zAq",
-	"Itht5YHO+qpYiY024fxeou5U7Sc498qA73uicL/vc6yazQsNendEs1/jUozf5QpuClHT6o2sCXpNxkJp",
-	"IjgQjS+RCUjikdXazvLKzpeh7q/qZBA3TOO01tqbTRgMoldFtmM6CLva9NAfZ9SXhSCueaj++/zs4s1r",
-	"w1oykMwgxCJZCPCMmBOXEA63IInSQlpvlVcKL97818c3l1dvXncSh4s7Sefizc9vTu1vrvWoLmgtUBvC",
-	"6hs1xd/YxBilr/P0vPvqsCnOmqVsQnkL7vpRgby0uQniESntVbq26LNMgNFioErTvEEJsNYFowmpudIw",
-	"JqmY5hk6FfroUU9HmGspBa7zuU3hk1FN0aHeB9KHEeNZXIFaD0KGuSPKr8JEFe0zTyQdl0Ii7lCd89ST",
-	"6cLVF2695xZ3Y8aOEc2IHjHlA3HxlDGtFtZuQTFqJHu9ri3I/tDoHXuoRLfpYhqRtl/EurgPc7l4KL2Q",
-	"OSRItFI5bE3IINgXT7Ex1mg3/FSM49cZ6VSPRNvz0RfZfFPOxbVjKq2nLZJRjSnWz4Fosa7LrSmQFnt2",
-	"C+ImGXQczm7lQt8HkflVreQc8mhpGcaqro3z+7suVkwZ+1w5m00AgSodbg0J2G7axns6Cb0Y65na8S4N",
-	"5PTvJETkWZHZ6BgT4BHBbcaNfRdDtf/1BuZ3+/6bteHqyuXzLb5vsYzF7OLBl7bPzSoXjqKX4Qt3UbWW",
-	"0BAvIhQ5Bm2QmhbkBmBCGDf8wwK2+9xvPTzYDDgJhGhL/6e+r7OjSLLkum4+E5s7xNs+vSWC9+hbTDBT",
-	"H+OfJ1IMJSgjFmeUGTDxeSDk5yDpC9rQbzEgNM2Fimb5ak7ytRhg8kKR1L7AQJEuBtftmAHtJoTxDDTI",
-	"MeNUA9lhnPjxJcQNbzchmdFVd/y4EmKHtRuqFxxmOL+gOYMiBIfVo7+Pl+k+ULO2i0tiGMv0YMviFzcS",
-	"kLhtK9X2bEBFsOD6hp8g7dp2gwM3YRxqfWu/MfSinPbmeBgS55b5WDVGpcxM6MRXp56pq+ce9MpMiEfu",
-	"bhw6NILLIRUxqAAUoXkeKFlqj/TEjPeOrnngqXbX+RQAQmJsxL1v/j0nTgdBf4mmN4A38QjjCZnyHJS7",
-	"/XfNaXEzjCg6V6RnhnCS5y65Rm/vmgfMrZyvmPEl/Izx4WtGh1woFgnDFzeNd236eZ0AVkSn1zZS3HSC",
-	"dpo3lPHhJWjzv1h6tgnD9LSXoOMDdXt6UY+MaHF3zYGSGMpCQIoBkR65GLQENB2RMZ1MIPM6emtLaf0q",
-	"SvxuEWa7CGV2f8pyjVEUvzFJo9sexGa0uKq2GJoSSypho0Jfg7ppuoHANHyUeaPFY3GHc6r0idYwnug2",
-	"Isp89kZKEU9PYJ5eTtMUlGrTaGGiWqHgNRsGZtAfCXFzibn+Goh2MZ2O3eakQu2Rtmp7W6Fct7xrHbN7",
-	"yTk3tNZBYElnJpmGDzyfW9G45NC2CGeCtSNQN3m8E0IDT8m9XCSRg7/EUfIcuECo0h2swRRa7GLALlbu",
-	"Y+U4LHzxQ5UKf1hNhk3HMHaE4jeom0XKmgC5KuAj1494eXnshc0bQHKmtE0/W+KFF4qIW5CSZYDafA0o",
-	"WdQSN4/f92Jx0yptAkxu9y6paX2dnCM1R9cXmup8judeDIi9o4smUb8ki0k+Vm3vWbC9ZDYSCha3jim7",
-	"e4m1/iMJKM3y3AJUC2SdT6BqyGne7zWN/iFptFVBoqt+WVpyauTRfkAPo1U8e+nU8OFLQ3TOVgxUgjyZ",
-	"6lH519/8oH7+5cqn3cYlxaflKEdaT2xuZcYHYnGvLyEfdB2r9FIFL7T4FBKVDC9H5e9JmfYlyNyhjjES",
-	"a0znhg6uuR7B+DhILFLe8VfHnigw00vqk0sktQwd5isoczQeEzfYa+6VGTS5euvmsU1tzAmdZkyTXAxR",
-	"dNqcIz6f9TU3i2laTakG20DvBH0B7o7EEfkJF5JcTw8OvkspQjabnwx/gV7pT04FH7DhVEJGPkyAn70m",
-	"p4Jzc3aYUlOQ13znHzBPc0FvMAF/6UJ7oQiKzC7j7l0jx3v7Emg+Vvv2pd7uHrnADCxUAklzZhQxm5LF",
-	"HqxrXrRmnx6RnneO9MgOzl2PrHWqVzpKemRHlglZ8IWEzIS8KdTKhMxsOh4u8DGBXMFucs17ZXR0D9e7",
-	"F+idPbITnHana5qhV9Id+FQYcTq75jg1w3l8O7t75IT71OZiqpURKpUUe+iPJZSrmWnu1cGrhIDjjjm7",
-	"AUIJJlHiQ8MskQreMuUSXwuZ4YVal4XBDWboC7BQTsSE/j4F0rPVbHpHNkMCLQKfX6hqhRwtyBA0ngBi",
-	"fsfmjgnTmPnBXlET1p+KjlSsoENQdbBD6jXlVu+V+dB3re6dsxS4gjJ/WOdkQtMRdA/3DoJb1UVuWOIi",
-	"J0/OzzpJ59bfPu683DuwH4gJcDphnaPOd3sHe9/ZW0E2Im8f6Wq/cO+a31y4uWGdxW2kzt9BFwi/U8vE",
-	"f3hwsCSRfLsE8ovaekPyfeWfJ7HKTbEu3Gv7+I5r1dl14h8UkwzS2geeglpQQWrZBFbDKJIrVROy2wgV",
-	"CXoquU17QIeqvPigOp8MFJ9GvPU9B8Z76DUpzjRhvMqAMqppnyrYIz0D2ntEAc9cViktSHjr8poH1y7N",
-	"CbEtU5KLlOZkzAzx7hEzyZPzM8st8T0HkX3ZHjMx5CxdwfP50TW3ETgEeCrnmAVn5+TNZffvp+92k9oK",
-	"GP6Zi+EQsmOSA70FO1AxLf1DWCPDNig4qL1rfgmGRZWlF3xWfFuCaS6mWA0hIUrYKgl6JghuhsJ0Wz5p",
-	"QLBdmTA88ZobdIszscqZwNSgU37DxYzxYT4/IrQowxB8XvCol4f2AFdPzvm0cnLCEl0Nrs3ylX1fc+ru",
-	"U6Fs/eR8zds5blZrv6tCHadQ/zkO/auXh+sc+IXiIg/nF5egA7ttI8+I8oW7ZIFX72tQNixEqFjNmRGk",
-	"N8rXkcPktjRXiT1RDiJmoG4K4e2MEY7MbBI+K9rRUDwzh4kpMpOCDw3jmQmZKQRnGLiRmn8ZaY7Xb6pn",
-	"4Mro+48qPkprdAMpZeULD95YXOqQVSGfbbm5BuF24daHLESlsIE4ZRUJ1Zqd2GJwd8nKF50CbN6MV5aq",
-	"VNFYvxzd8uZqNYfqNdwirS3uK1b+KLMOGxET6s6x7vGTpUWV1pwH1uaJl01a6naMtzblGq/ct2zt0xaP",
-	"V60eSuRofeDgomdQTzNEuhmgVWiABkQEVcjiuReDY4YfukOWhuksG09YmHBx++drxZu2VN9Wd7VSZGLF",
-	"ngYWg5qWtYF9Notf0yNrqXAVQLC15XYicHZisLqhNifraRhksnkYVS2mshZ6ernxzmNbd1rUzbsXXqrW",
-	"qV32fvHeJhQrO2qDtr2KGxWg4fZXTvf+1zK2984ioxzsRa8qcbzG3yvEUdmkV7GqB+aTTcBB21I4S9RX",
-	"RlQRLqrpa5dOPWnU2JsndvAo1HcVHOUn1NP/brTUcCAN/KMVqw8qGhvmHNXaUVW11krMFXiMpqcx0xin",
-	"MbFOAfvIIOs0Byoh2yPrqbj2zvtgqoDkoii3qRbR90d8EBDD89JB78E8H498XVTXcyDjC5jkNA0Zxgvl",
-	"c2E+gD/uhxlvV2KiINP0twCNwtRBK5CRX8atAaPKvgcG+cWCAU0oKczZ+zCGZ8gp8P7sf0Xz4J2rm9CK",
-	"LHxpcOSiUUtGUUzGMEksicrBWz6D5NtYL5ycaef2EDy1ln9b30rtEdOXcxDwfH5tbZFFru7+3Do/4Ysh",
-	"FqbJ+YfLKzQjjinLiUopt2URzIJjbtUc27MWQe9V2bvmvxhuXfqIgmWyjhPfoeDFWy8UETOOpOQKIZiR",
-	"BM6PmGHxBBsKyl1thz2HZXPWYs4R0HTi5nxMFBtyNB55kcZhRoqyOPc+Kc7N2jn69VN4bmy/RuoGdNKf",
-	"k3QkBPqOaNE32Smdd74SlCGTYwPGLPVxgAyykMOiK9RxV+sxboJi72CbIOwdNMIv5AobYEG/jETIZpil",
-	"05njPnNXqCRYmzG4hZkExTca5UtQ0uCbkCtBBZ1VcsWtzFYV7rLoyzJJUuzkKnX7vEi2tQ2OVCnI9MjK",
-	"dlGv6E+na/vKLVEoGex8eKT3vxaljtbQs0OqeAI1209QO0eGEd82Ir9Ut1fOvlnZbpzdwWMQ31V5iJ9c",
-	"0y7HEWccrfj7eVFLK1CzY/ptuf7PS71tz60ejWC8cvv0hFPqtm4sK1TbBX5kQVxXgsKbuptVR6rkdmH6",
-	"KCDx8wXdvgEfs7BxdH1qULTZsxDDuxArgjuBPPbByNpFFXZ9/bjlQLKSkes54clkMfA6n/tacTtmW3eJ",
-	"kIRx/xOGCO/auJdm16UrW1CQ1cJFkC3bR+p5/JfA2a1B2HqFwdD6UdQ5WwlaqxUEtiQNIoUiHhvC1iol",
-	"/MmQbNwUGlBBjKXsf2VrIdhFEnl0IIvZ0wyE5aJaR3OqQK2e/RIAu2JyB49IgX8TU549MZC19Q8a+Eg7",
-	"iLkavNbX/plh2PtyrcekGbuS2TNAsUyvcMwscqPVHphn6HmJIxq0XUdcFU0YppqHazHYqSGbyrfi9qlf",
-	"v1hinqs4d5YjHXerf0vMoiz88vjYxt29+tOZ55yBCmscrwiMCQghZC/7X4v0dzWsUy9zPJgqf1nm1cGP",
-	"ZDZiOVTyVoxoeQdByHql69mIpSN0doXBXC8UGTGlhZwvhigU8Kqgy6cwEPpLkmbehocHqTvwOlp4q8l5",
-	"/1at/1K4FZ/swWOchqtyM5/eXliMI87J2tkLiwyPjWE578RtUDrSpyOj3F74KI+WNWz0SvnU2yUSxuI2",
-	"yNliSCRMqhKjEeeqVnQMREvKlS3YH1xRGQEReVYRmiAmOVxzezeFDESeixlhOuYILiCkW8Vnhx1bioNH",
-	"OwCF/fPJD0Jg/ywu4i+1f67m8PvBPdtlnuk3wWtb3Iqwm4btCAe8CYc11b6oaeWsM+V7sumYREbnwdKq",
-	"ar37BzGgxr1ZzyfuUehjuca/SY936QbcriSKhjaduBCfw4OXReX2QnrMqDISCG884xiNaDk8OLBvMk1o",
-	"LoFmc/PiIqR6y/hNlYK2647H2vXPxr114pbGrpwhnEeKAnhrO6yIkifRHMxAQq93QN/3lyltHf8feR4n",
-	"w1Xw3n64EXxvmwqWAnM9rL8YDzj3SSv3duOqV0XSGiLjsvLBH1puLFS1WCE8qmu1sdDbEpbVdF13GQ2r",
-	"/tgraVvCEsuiYxXIW5DEFllT7iYq1VMV5DUpEmuIHI7QQWvv+fbnoT1BSH9MrvnSzJVMkaKwhg0FpGj2",
-	"FLK4EnxsGnZn64UyX9jyG9ecahueuyPrpgY2MIJthpUZxC3InE4Kzcz5RcNF3d0j74VFyi7LCJC+yOZ4",
-	"G1m5+9Z2KWKak7WuVAqdbEdGLlbSemTDWLWYy5/FOuZSyRFa9YTtBAls8FqoI2n0r6fOosY9PWGK55gM",
-	"qJ/eRv6sy9xbqzizT9P1DIz4DfVE1vzO5VNc+/0g2fqaX1z4qhrrjwm+6BYzF1JvV3YF2dtXSC1PQVuQ",
-	"V0GW4GbXQSUBzea1nDwXM8PlCw2nGF2g89s0E0oc28wrM6bAWp/9VQFb2Vm5+3GUX/PeWQbjidDA03n3",
-	"HzDv2TtxWs6JogOwKVvs30UraIa7gTnZ6c/LH+zKJMVr1xx/NrJk1+WrUUGBXJcLz8g9e43EchVlOBFm",
-	"DjFc5bjanw2MuuYZGwxAmgmjpGKKVKXg4WGzqHJZ/Bc2Cf1qlsWWjrXa4izNrRCk2vtrtWr8Sfd/aPdf",
-	"B90f9z4fdT/9x1+aXHHbSk7zJOLSV0uInNoJ8Geh35mBEFpkZeRR80U1x0hUeNlIuzVEF9bx+GMrE0Xu",
-	"0BXsGNekYn4q0jxu0ATlEikGAPsJLFDv0SvhRmNm2rPJO3sGK/k/zcx7ZIfal4KqYSOKOel5Qtge7GG2",
-	"SPzJzohxhPo5UGUBP6b9i1i8bNHfwtxVLEnF4GVTD3qTF0iIXorDTwOK3RKg9/ldH9niZZPWNpu7/Mpt",
-	"2uDV2K/v7+n5oR0K8TS6EXMXntD9r/ZErDB00SjlrbJzXaA/cRNmLtuSn/+j2rgQfUyoHgXJi5QL6Kme",
-	"jVYBPmZbQh2si3WXl8uqhXqr38qNwnj12qcIxq6o4rnfg/bx2Iulc7dvmwlqMj+hgcYVCv4WA7Mj533N",
-	"2Ow4ufx5wrPXmN/B41LjtxakHduB5xVr8xBW9sjE88eN1m7yxtXEbClcyxLlSghepC70cZJjegOK9IBn",
-	"jA9/goGQ0HP2Lg4zmpMJm0DOOMR8/OqxfX1NqS+L4sitSaQsUhhvGqVAy+DwhqYm1XsMrduMRLtX6xvY",
-	"+hp+wwlTpI8baoPizW9NUfDh9jcn/XzkOPhn4XytVZBIpVAqkh6vkv8zCc/dCpdO5bd7gI2nCldecHmt",
-	"dGCtBy4eC1c0JvmujuVpY5Nrg9mUY39ZePJV6b3PhK3X4a5wHwdey8ruj+ncvibGWE295jlvSglY2/Xn",
-	"i2WeHMY8TwRj6wfXqPSFIhrkWK3v015kgPt0MpHCVpy9H2FHbc1lwEgfDKn6gJDj+4R+RApR1UzBdg7P",
-	"hbW54TwlvbghlME/kN1DijSQjAR0XDyUYuq5NurhbFsyAtmOiq17PlzGDuyJFSW0ITdSTZHxg6oH0xCH",
-	"2YaZzmnhmecwqw4c7TQYuae8i4kptOAAz1RSixmwXLWspnzN0X/vayLaKjt75KJYpKbIOmuhZ9UYumN8",
-	"HWs+23oa9rllkDFP14VZq0c5GaiFGkp6ygC1q1IhfgbOJlyUMIZMujSj2bqI0ZwA653val8+tdGrUYZc",
-	"/Tuhzd0jhGwVBeufwn/iIjq02+32jpOgTP42A3MwAvDpgnNwft+kjyRkG2vaK2ok8efxiiyb2MEjUdy3",
-	"5geprPlzrGfXkjM9Fp38cV0e6wS4/zuy/d+R7duPbK+UIl8MaU/q/oHGWFj31/7XG5jfrS57u33p8ho0",
-	"ZXmT6qNdQPKGzNpuAYtMJ77gNtmZTPs5SxGjY5bOJfXDdzdygcDO/h8wdzcgKxuz7we2Bus59a/+oUOU",
-	"K3NZqyKbn/bG7o7YHXhRUkVCRJ4FJfcY1yA5zS2VGAJRmg4GSC+bJ4omZeckyyqLtVVlx/XxhPqOn2XM",
-	"tJxlGwHrrgt7mcCxiHKzCx7RnxfXOpEflH7XJRSweLRdyEBra1+NNmIutKbhKbyzM/c3QslplK+hMElz",
-	"m9u4FDXza25vlYKtiitB2CsYEpTIb205a/wsczXpF2x2l16cXPpwie1RrIM/6CJ6Ghy8dVlW+L8KjlWE",
-	"ocQJsH7XpTq2NwZbWE21uOBww8VMHbmrGvZ6wy2U9xtI5XoDkoW71eHuQF9zrDwD2R75sHibJEYjhgk/",
-	"0lWbBQPeKVXQZVwBVwxNdhq+lHdVzIgTAmPK8sSJAiFJbmZvHpHxVGli6Icy3mTf+31pnd3gFtrL9asH",
-	"ixzWDjy6MC83NgWc9nPInjCfNlJdq2tKG02Kg92/UI6Io7qhz8y+yt9S3Ovxlbp87veJFLcsA1m6V4bs",
-	"FjgmJkjcDRZVSXuJ/PaaG8LDG5aMD3PoTpWhxi8TZsijXgiMaGG5fVDgyVfbIgp4phD3ihm/5tcdmwiM",
-	"zMUUC4KJKdfXHaz7tbtHzgauPDrLSUo5F5r0wbShE1/1izBFbmylKVtL3ZbuuuZMke8Pvosdc6zbBVu8",
-	"oRQUBnvsJJwFETfrNHb6z+HekB2JvzezlOQLEdJwJag6xf8rpp5e7CtIXwrygaEbe40OmafjOgWoakqP",
-	"ufaloi0Em9lcIJa6mSzuFYWJD1dwiyb9Oj6rg0elxivHqwz7aWBWCATQxUu4mG1MEbc3Hx0jZBKZoEWj",
-	"VsAuLwMc8OJWSOGjClIOVSl638vA1ri8aLQBlJ+QjClL6ThrdzZcRcA9Ep4X++L9D8ylpas3hTzfBod1",
-	"rT8NxC7JehlBb4IFuL0Q0q37PVllUC/0YbQVTzGB0R0o+aU1ctuDDFTmDCQqZOSDt2fV4LwhuaIs5xwi",
-	"sWQXYDBDrdbmKjZ8uZlElpjtolbrlA4p4613oFomaSO7UD92PPNlh7BM0mOu0zsD0ArUSQsYmEbLFLVe",
-	"u3Vy9CNwf7Q8/d9kBnzHfFg1ccKjSUdUNjcuGgPR58oJoyoiZl4rMuIvg7HQcA8peGEV5K0Eh4kcnrP8",
-	"q9YZxs3boNnJ9OAy6q3mJzPoj4S4Ufu/MYmzaxBkUz0y2DOlRVFqIKngAzacmrPlmiEKUgk68dp1z/7d",
-	"I2jRIAXtkR1qzszPTNJr7r/9ePGWpFRKBkYLxiAtbOO/u3ZVu7/YF7uXrlGreCXELBKV1vKVCq405Zpo",
-	"hoYsW4FynguaWceRYQEOTSs1haPQrCaBZsEz0qfpjc1ZYEaKmdGpFeRzyK4N9Q+EHGKpQttD9bSgfs6k",
-	"FHKPfOQGqnMCty4du9HEyeHBIaJqKoGwIRcSsphWbnp3k29IslS/94Yr1GzU+qHZjFVP19Sw+q3afkBY",
-	"Bc0yZh7R/FyaRdHMHFqbtMF1I/plNvVVJ/2wuQo42cGRWIO524zdjVcnNFtZnJYdS2boDnBODksfu+QG",
-	"YOLLAThjvyUlMpCgRnFbcrXfr50+UAnSnF0zDLMNNiWnJZypzDtHnX06Yfu3L1EKuCa/+r1HYfm1XhFH",
-	"hT8WKcPD3zzWCH7zRsGytSKYI/ixflOveECnmUMh7ofCgf/p7v8HAAD//w==",
+	"7H17cxs3su9XQfFulaW7Q4lWvHs3Up2qq5W9e5z160hycvaEviE40yQRDQEGAEVzXf7ut9AAZjBDDMmR",
+	"SElJ9p/E4szg2ej+9QPdXzqpmM4EB65V5/RLZwI0A4n/fHVNx+b/GahUsplmgndOO9+DVExwIkZET4BI",
+	"mElQwDU1zxMyEpIMXo+6b6lOJ4OjTtJR6QSm1DSklzPonHaUloyPO1+/Jp03IqW23Xo3Hy/f+C5SCVRD",
+	"RiQoMZcprG/0a9KZUUmnoN00LuZSCbnaw/UEyIDDZ21fGPjuZhJumZgrMqNj7IuZt3+Zg1x2kg6nU9Nd",
+	"ahsNBzKln98AH+tJ5/R57+RFEpnuxVxpMQX5OjMfYLszqidhs8ULSUfCL3MmIeucajmHsKuRkFOqO6ed",
+	"+ZyZN1d7auyB3bvlEW5tfD0NyZCcKk0k0OwM13M+y6gGwhSRMJoryMiC6Ql58fyEMLviYvgzpJqkE8rH",
+	"kBHFeFouvCXIcgKetprW/s/RlX/DpkyvjvkDHQNR7F+N+5zjd2FXGYzoPNed0z/1EtMvm86nndOTnvmL",
+	"cfvX82IIjGsYg3Rj4DfX4gZ4fO0UpBI0GUkxxVWZUpZDRnLGb4rRVfdSY2PrtjOkyZO/4Aj93yc9c1C0",
+	"Bmka/n8/nnf/h3b/1et++1P30x//EN36D1RqvoZ6Z8Xz+5HYBykMQTT3Uzy/Xz//hXu9shkXVEGXcQVc",
+	"Mc1ugWj4rHFLTP/kQEjC59MhyEMynStNUsE1ZbyJhH5potSTP/2psiPPY2O8ZukN6H/AsmEtbmC5LQV8",
+	"c1Lp7puV/f9k/mMo4NP/7v7Y637bRAd2TB8kE5LpcmC1ec/883A4f5Aw6px2/tdxKXWO7VN1XDRY9nEJ",
+	"MyE1RLj3OZkrkIRlCTESZwqDpvWXvo2mZflz8xyvhIxwjXewAKXJiEmlyXBpBZSRiQeOORyaMQ2XlhNa",
+	"/tc0OmV6iPKXjpN7naQD3HCVH4NfbKNZ59OasWuq5+qCahgL2bhLqvrWtnsV7aLs+xo+6zYHS82nUyqX",
+	"ZtluYPlgx+p6OYOAy9R60PZpO57yUa1hkHN1b+741XysZoIrQHTzQUIqeMbMEv8NJYb51awdcNwCOpvl",
+	"zKKs45kUwxymf/xZWci17bnEr2znEQxVoD0DnYrBkJGVXweuU2Jm0ueDueSnHuZ0zcmk+al75TT8vmu/",
+	"HxyeNmIEoidUI+bo8wVViDmOyCXQjDBN6JgyTig3wNEswtKCSWzgqM87VtDgzB5wxc45ASmFJAeXf7sg",
+	"37740/8hfoEy0JTl6vAICcm1Zbo6n2dMv7p1w5tJMQOpmd1/mnr8DJ/pdJaHKPLIc4kVMkrMd0JezXFV",
+	"IzDavWCo2dJu5A27lHYUmd00mn+ojK421pFl5V+TzhBGQppmzVRdy3aLOytLduH2fMQgz5RFj3oCTJJb",
+	"ms9BEdsYbjV2ceawlCJUGg0lo6mG7KgT6YllWxy6pCPSdC4lZOe68rpZ3a5mU4h949UVyw0aH1/jg9j2",
+	"RflLyTl+tFg+GFptV+t7mHhiqXVeGeqnyCKV9Gfw8uq+Mg3T6j/WHY6Amsu9p1LSpfm7VMjiGmNl/thd",
+	"bMRe0VodK0qVVL8y6DpO1faFd41Ub59/mAje8IIV0m1Ixe/4O4SV0Va3JNTGw8qFtgtQPVuvuQGANCf4",
+	"/Iw4ZR7V+HTWpdnU8dB01lXzmeHXRPB8eRTr3LGb7Wceo2dHqrUlqe5LbReS6q6GWxAOah2hvOazuW7m",
+	"ZCOaK0g2kFIdg2wirW3fL0htvZYbI6PaF2tRUUk8rcBUQFpbWEDC7Y7v9Lpd2gX7KVjD3pjPK06HOWRW",
+	"bLWkKbDfBt0PhciB8pX+/ZvxEWimc5hGEUNK+fsZcIuAVaynpJPDLeSbVvJqPixYyRv84GsS6ObbsCsJ",
+	"VAke4Us/TJbOGIfNkSldGhZFxAw40XboZwSmM70kiwlwA/imFNlSQQVea+LiJyP4buEnFYzY4Prgz5/g",
+	"8wyXtvazWXJQGrKfZsAzM+xPkXnUCanSUYtlXNnl0NRR27hy9WIk8JrfMl3YVttQYBM7q5oOVpYAteGt",
+	"WZvRjLd+uViE6infSF1T+vm1ffl5r7e6SVLksGlzLs07RrQFQLhKqS+tvq6IFkixuH6GDtuqpJXD7QQZ",
+	"DjG2vW8jfBAaMQ0++R4kGzHLW+qHDfQEJA6fZWCYx9KcvFuWgSQTqsit+9aqUDTPQT5T5VRXGQjL4kbO",
+	"4lur+Xkjjmnk7thmBnLKlGKOk6zVzIJXHQlsLzo8MUROu1ejVmeMRtpniriX4sCpWc2KQSRVAPx5ie3t",
+	"VKqLEaOcd7D4QJVaCJm15Ayz4LMVUR9Q9182UXfRUGx8zsgckVvtcfWvATQ7o/ka6L9LWF3trQ1S9sb/",
+	"OwDlfePKyCK2Ab5xWFptcs2K7AKUeqLfGyZ1HVyaIbQ89IHPZ7P5s3rM/afREVWZdl0iUR3IGoR/mbDe",
+	"5QXLxmDlrZqIBRGSTFgGxBo3lDlk1SlMKadjOFeKjfnU+7lrVjl8qFAcKTy6bvDYjcMfKi7qbPMXVNNc",
+	"jOcRhPCDZBqUaSWbp9rIUpx1QkKUSBBy274tvkWDqSIHnqMcru3eaTUNeN6+5Ihg/TturuveCRFrZDEv",
+	"kKcoYkF3ZZYqIXRmkAWohEjAnhICGdN25hnkYD7VE5huOfOPys2ozqNvcdXLHXXmSmc6RHG5sQsJNDvP",
+	"88rqVvu5BJopArcgl8RrsomnHktJToUp+koCudDYL2odGxb60r6lqkuMh4QiQUPRu52qGxYOwA+2YQS3",
+	"DBbv4uLvElJgt6AIq8jBFhOsMYqVVQ67X6XwFXJeod0kcuar9LJ6bOPE3bAVUYaGiNY0vxPssgbNN9sI",
+	"amrYXQERK5THD07pbThfWWIZllEcim8IU6ir0zSFmYaMLEHHiSzUAldtAzvB5q3BU2s0HsHgfodiK9kK",
+	"cxUk9RJ9Qyi78/z9qHP64wZAURLj1ySqKIbq4OrOzAIxsKrTWM93wVowygcVOVUyHi0SMlxiyETFKrPB",
+	"b2ZaNCglspW+v3cVRFQL6HFQHG1CRqkF9AFNhYQzYvQOwrQR6ccoF46/WI/s1+OIiF+nmheLF6zU6gZ+",
+	"qmzhTnBiuK37gopBXEcZeMA0S2neSToTNp4YZgkZm087SScXi6hJzDfzls5mjoO0gJ0/M0l9CxZ7hrEq",
+	"ve63n748T57/5esfoipVMIOtA06qVrcidKU2kPiCFV7k6iSy4tCuOvesXmGj4lzHMSEgpZCNhxDdoVQT",
+	"NEBVDll1HPjmumFEjWeglKPY9ZRkWy8/iC1RnVIZV5rytIHxNxmF39J0wjh0DV4wDJa4NxMCR+Mjspgs",
+	"CV1rMa6s0UYjrpP8Df5bGzhTWdUXgZWxCPxLOmiLry7/a35Lc5YR10Wn0aS8Gvb08fI1kTACCTzFiDTG",
+	"x95UXsRZmImWva0LuWB2JBvZnraeYjuXYvYNx8HoOS5OOB6xcBuZ2vuRmVSG8JXDogpq4/jhLrCKZy+p",
+	"jnT/imdEjIiDrWeEDktBYmioCzyDqqHSdLQPs5PSVGo/yo297dI85PYmHEIrvFLZ+ruYikLicHFwNkJq",
+	"dfODndy4Rne0QLXZiLgVqWxh83rtBCBUD98eQYLwJu9fUXzFll7JCmO4uxb1s5q+l2PK2b9QAXgdcYl8",
+	"xyQlVyBvWQrkLeqfRlslIviOsKzKjYxUUxD3JDyqKdtK2e+ZYkOWb4G/ruvv74qbVa5RuJMYzjsy1H0F",
+	"mPhY9t9SfMndjlHQ+otegJRaHZh38ylIlpLvrt7WD0lC5pz9MgdCUymUqlhtWygP+3dW3P+Y1Gh+ldzX",
+	"UOKOpEwTst+peHHuitqxaEeF9wNjW0SoNWiFl2jdbh9/YXWaTT7WjV4s10x8ZBwWNG85rhx7fiu4nng6",
+	"d5edTjZcfXLhRFvu16yKIbf0O0UmiZrV9XIGd7NAyLKB1gYIXbtd0M5vVvk6qQ0kuqEukKWw1jjBbYi0",
+	"ENv2D+cBsH8UgcYx+41p9E4hbNuH1dRJtinY5Sqn11SOoa0ARTPlpbst8Z9iHrOk/HWuGAelyMQ890E8",
+	"1sDpL1pUlT4xH+bWXeAPQK9Xuf3XOzoppa29KXY3q5QNzM7nZqhbD7/8ZJthbxx3s2UssrqrA45uZy04",
+	"7t6uEgyA55H4m/OL69ffv7L4VdyCRFOJyOiywZzQFt+kLGs3UvfJXyO3Ds8Rai8mwntIMyKk85FCRpje",
+	"Kkaq0bxRmu0zNIyRXPAxSLsukJ2SQlMls3yuSMjud2n0qIuRBxcW7UNUnRy/LARz5B2UqO9HW7boQkpj",
+	"ZPAhiIszxOAvvyMtuO+2JYZ2dqTSoLlttKq9/rczra0S6xpCWk8Rkf2uWqoqxFUehmJuJatoo8KFU76L",
+	"HveEkdO9TFx325ZNK/zGh57fWyzsyIzTaFKRlN+sHuD/ZOOJdewMwQBGcvDhzfn163cf3xI6FLdA/v7+",
+	"zcswKiLYbeWBzvaqWImNduH8XqPuVO0nOPfKgO96onC/73Ksms0LDXp3RLPf4lKM3+UKbgpR0+aNrAl6",
+	"TaZCaSI4EI0vkRlI4pHV1s7yys6Xoe4v6mQQN0zjtLbam10YDKJXRfZjOgi72vXQH2bUV4Ugrnmo/vvD",
+	"68tXLw1ryUAygxCLZCHAM2JOXEI43IIkSgtpvVVeKbx89V8fX11dv3rZSRwu7iSdy1ffvbqwv7nWo7qg",
+	"tUDtCKvv1BR/YxNjlL7Oiw/dFydNcdYsZTPKW3DXjwrklc1NEI9Iaa/StUWfZQKMFgNVmuYNSoC1LhhN",
+	"SC2VhilJxTzP0KkwRI96OsFcSylwnS9tCp+MaooO9SGQIUwYz+IK1HYQMswdUX4VJqpon3ki6bgUEnGH",
+	"6pKnnkxXrr5w6z23uBszdkxoRvSEKR+Ii6eMabWydiuKUSPZ621tQfaHRu/YfSW6TRfTiLT9ItbFfZjL",
+	"xUPplcwhQaKVymFrQgbBvniKjbFGu+EXYhq/zkjneiLano+hyJa7ci5uHVNpPW2RjGpMsWEORIttXW5N",
+	"gbTYs1sQN8mg43B2Gxf6LojMr2ol55BHS+swVnVtnN/fdbFhytjnxtnsAghU6XBvSMB20zbe00no1VjP",
+	"1I53bSCnfychIs+KzEZnmACPCG4zbhy7GKrjLzew/Hrsv9karm5cPt/iuxbLWMwuHnxp+9ytcuEoeh2+",
+	"cBdVawkN8SJCkWPQBqlpQW4AZoRxwz8sYLvL/daT3m7ASSBEW/o/9V2dHUWSJdd185nY3SHe9+ktEbxH",
+	"32KGmfoY/2kmxViCMmJxQZkBEz+NhPwpSPqCNvRbDAhNc6GiWb6ak3ytBpg8UyS1LzBQpIvBdQdmQIcJ",
+	"YTwDDXLKONVADhgnfnwJccM7TEhmdNUDP66E2GEdhuoFhwXOL2jOoAjBYfPo7+JlugvUrO3imhjGMj3Y",
+	"uvjFnQQk7ttKtT8bUBEsuL3hJ0i7tt/gwF0Yh1rf2m8MvSinvTsehsS5Zz5WjVEpMxM68dWpZ+oauAeD",
+	"MhPiqbsbhw6N4HJIRQwqAEVongdKljoiA7Hgg9M+DzzV7jqfAkBIjI24982/l8TpIOgv0fQG8CYeYTwh",
+	"c56Dcrf/+pwWN8OIoktFBmYI53nukmsMjvo8YG7lfMWCr+FnjI9fMjrmQrFIGL64abxrM8zrBLAhOr22",
+	"keKmE7TTvKGMj69Am//F0rPNGKanvQIdH6jb08t6ZESLu2sOlMRQFgJSDIj0yMWgJaDphEzpbAaZ19Fb",
+	"W0rrV1Hid4sw20Uos4dzlmuMoviZSRrd9iA2o8VVtdXQlFhSCRsV+hLUTdMNBKbho8wbLR6rO5xTpc+1",
+	"hulMtxFR5rNXUop4egLz9GqepqBUm0YLE9UGBa/ZMLCA4USImyvM9ddAtKvpdOw2JxVqj7RV29sK5brl",
+	"3eqY3UnOuaG1DgJLOgvJNLzn+dKKxjWHtkU4E2wdgbrL450QGnhK7uQiiRz8NY6Sp8AFQpWutwVTaLGL",
+	"AbvYuI+V47DyxZ+rVPjnzWTYdAxjRyh+g7pZpGwJkKsCPnL9iJeXx57ZvAEkZ0rb9LMlXnimiLgFKVkG",
+	"qM3XgJJFLXHz+F0vFjet0i7A5H7vkprWt8k5UnN0faapzpd47sWI2Du6aBL1S7Ka5GPT9r4OtpcsJkLB",
+	"6tYxZXcvsdZ/JAGlWZ5bgGqBrPMJVA05zfu9pdE/JI22Kkh01a9KS06NPNoP6H60imcvnRs+fGWIztmK",
+	"gUqQ53M9Kf/6mx/Udz9c+7TbuKT4tBzlROuZza3M+Eis7vUV5KOuY5VequCFFp9CopLh5bT8PSnTvgSZ",
+	"O9QZRmJN6dLQQZ/rCUzPgsQi5R1/deaJAjO9pD65RFLL0GG+gjJH4xlxg+1zr8ygydVbN89samNO6Dxj",
+	"muRijKLT5hzx+az73CymaTWlGmwDg3P0Bbg7Eqfkr7iQpD/v9b5JKUI2m58Mf4FB6U9OBR+x8VxCRt7P",
+	"gL9+SS4E5+bsMKXmIPv84B+wTHNBbzABf+lCe6YIiswu4+5dI8cHxxJoPlXH9qXB4RG5xAwsVAJJc2YU",
+	"MZuSxR6sPi9as09PycA7RwbkAOeuJ9Y6NSgdJQNyIMuELPhCQhZC3hRqZUIWNh0PF/iYQK7gMOnzQRkd",
+	"PcD1HgR654AcBKfd6Zpm6JV0Bz4VRpzO+hynZjiPb+fwiJxzn9pczLUyQqWSYg/9sYRytTDNvei9SAg4",
+	"7pizGyCUYBIlPjbMEqngDVMu8bWQGV6odVkY3GDGvgAL5UTM6C9zIANbzWZwajMk0CLw+ZmqVsjRgoxB",
+	"4wkg5nds7owwjZkf7BU1Yf2p6EjFCjoEVQc7pEFTbvVBmQ/90OreOUuBKyjzh3XOZzSdQPfkqBfcqi5y",
+	"wxIXOXn+4XUn6dz628ed50c9+4GYAacz1jntfHPUO/rG3gqyEXnHSFfHhXvX/ObCzQ3rLG4jdf4OukD4",
+	"nVom/pNeb00i+XYJ5Fe19Ybk+8o/T2KVm2JduNeO8R3XqrPrxD8oJhmktQ88BbWggtSyCayGUSRXqiZk",
+	"txEqEvRccpv2gI5VefFBdT4ZKD6PeOsHDowP0GtSnGnCeJUBZVTTIVVwRAYGtA+IAp65rFJakPDWZZ8H",
+	"1y7NCbEtU5KLlOZkygzxHhEzyfMPry23xPccRPZle8zEkLN0Bc+Xp31uI3AI8FQuMQvOwfmrq+7fL94e",
+	"JrUVMPwzF+MxZGckB3oLdqBiXvqHsEaGbVBwUEd9fgWGRZWlF3xWfFuCaSnmWA0hIUrYKgl6IQhuhsJ0",
+	"Wz5pQLBdmTA8sc8NusWZWOVMYGrQOb/hYsH4OF+eElqUYQg+L3jU8xN7gKsn58O8cnLCEl0Nrs3ylWNf",
+	"c+rrp0LZ+qvzNe/nuFmt/WsV6jiF+rdx6F88P9nmwK8UF7k/v7gCHdhtG3lGlC98TVZ49bEGZcNChIrV",
+	"nJlAeqN8HTlMbktzldgT5SBiBuqmEN7OGOHIzCbhs6IdDcULc5iYIgsp+NgwnoWQmUJwhoEbqfmXkeZ4",
+	"/aZ6Bq6Nvv+g4qO0RjeQUla+cO+NxaUOWRXy2ZabaxBuF259yEJUChuIU1aRUK3ZiS0G9zXZ+KJTgM2b",
+	"8cpSlSoa25ejW99creZQvYZbpLXVfcXKH2XWYSNiQt051j1+srao0pbzwNo88bJJa92O8dbmXOOV+5at",
+	"fdrj8arVQ4kcrfccXPQM6mmGSHcDtAoN0ICIoApZPPdicMzwQ3fI0jCdZeMJCxMu7v98bXjTlurb665W",
+	"ikxs2NPAYlDTsnawz2bxa3pkLRWuAgi2ttxOBM5ODFY31OZkvQiDTHYPo6rFVLZCT8933nls6y6Kunl3",
+	"wkvVOrXr3i/e24ViZUdt0LZXcaMCNNz+yuk+/lLG9n61yCgHe9GrShwv8fcKcVQ26UWs6oH5ZBdw0LYU",
+	"zhL1lQlVhItq+tq1U08aNfbmifUehPqug6P8iHr6342WGg6kgX+0YvVBRWPDnKNaO6qq1lqJuQLP0PQ0",
+	"ZRrjNGbWKWAfGWSd5kAlZEdkOxXX3nkfzRWQXBTlNtUq+v6IDwJieFo66B2Y58ORr4vqegpkfAmznKYh",
+	"w3imfC7Me/DH4zDj7UZMFGSa/j1AozB10AZk5Jdxb8Cosu+BQX61YEATSgpz9t6P4RlyCrw/x1/QPPjV",
+	"1U1oRRa+NDhy0agloygmY5gklkTl4C2fQfJtrBdOXmvn9hA8tZZ/W99KHRHTl3MQ8HzZt7bIIlf3cGmd",
+	"n/DZEAvT5MP7q2s0I04py4lKKbdlEcyCY27VHNuzFkHvVTnq8x8Mty59RMEyWceJ71Dw4q1niogFR1Jy",
+	"hRDMSALnR8yweI4NBeWu9sOew7I5WzHnCGg6d3M+I4qNORqPvEjjsCBFWZw7nxTnZu2c/vgpPDe2XyN1",
+	"AzoZLkk6EQJ9R7TomxyUzjtfCcqQyZkBY5b6OEAGWchh0RXquKv1GDdBsbewTxD2FhrhF3KFHbCgHyYi",
+	"ZDPM0unCcZ+lK1QSrM0U3MLMguIbjfIlKGnwu5ArQQWdTXLFrcxeFe6y6Ms6SVLs5CZ1+0ORbGsfHKlS",
+	"kOmBle2iXtFvTtf2lVuiUDLY+fBIH38pSh1toWeHVPEIarafoHaODCO+bUR+qW5vnH2zst04u95DEN91",
+	"eYgfXdMuxxFnHK34+4eillagZsf023L9n5Z6255bPRjBeOX28Qmn1G3dWDaotiv8yIK4rgSFN3V3q45U",
+	"ye3S9FFA4qcLun0DPmZh5+j6wqBos2chhnchVgR3AnnsvZG1iyrs+vpx64FkJSPXU8KTyWrgdb70teIO",
+	"zLYeEiEJ4/4nDBE+tHEvza5LV7agIKuViyB7to/U8/ivgbN7g7D1CoOh9aOoc7YRtFYrCOxJGkQKRTw0",
+	"hK1VSviNIdm4KTSgghhLOf7CtkKwqyTy4EAWs6cZCMtFtY7mXIHaPPs1AHbD5HoPSIF/E3OePTKQtfUP",
+	"GvhIO4i5GbzW1/6JYdi7cq2HpBm7ktkTQLFMb3DMrHKjzR6YJ+h5iSMatF1HXBVNGKaah2s12Kkhm8rv",
+	"xe1Tv36xxjxXce6sRzruVv+emEVZ+OXhsY27e/WbM885AxXWON4QGBMQQshejr8U6e9qWKde5ng0V/6y",
+	"zIvet2QxYTlU8lZMaHkHQch6pevFhKUTdHaFwVzPFJkwpYVcroYoFPCqoMvHMBD6S5Jm3oaHB6k78Dpa",
+	"eKvJef82rf9auBWfbO8hTsN1uZmPby8sxhHnZO3shUWGx8awnLfiNigd6dORUW4vfJRHyxo2BqV8GhwS",
+	"CVNxG+RsMSQSJlWJ0YhzVSs6BaIl5coW7A+uqEyAiDyrCE0Qsxz63N5NISOR52JBmI45ggsI6VbxyWHH",
+	"luLgwQ5AYf989IMQ2D+Li/hr7Z+bOfxxcM92nWf6VfDaHrci7KZhO8IB78JhTbUvalo560z5nmw6JpHR",
+	"ZbC0qlrv/l4MqHFvtvOJexT6UK7x36XHu3QD7lcSRUObzl2Iz0nveVG5vZAeC6qMBMIbzzhGI1pOej37",
+	"JtOE5hJotjQvrkKqN4zfVClov+54rF3/ZNxb525p7MoZwnmgKIA3tsOKKHkUzcEMJPR6B/R9d5nS1vH/",
+	"kedxMtwE7+2HO8H3tqlgKTDXw/aLcY9zn7RybzeuelUkbSEyriof/KrlxkpViw3Co7pWOwu9LWFZTdd1",
+	"l9Gw6o+9krYnLLEuOlaBvAVJbJE15W6iUj1XQV6TIrGGyOEUHbT2nu9wGdoThPTHpM/XZq5kihSFNWwo",
+	"IEWzp5DFleAz07A7W8+U+cKW3+hzqm147oGsmxrYyAi2BVZmELcgczorNDPnFw0X9fCIvBMWKbssI0CG",
+	"IlvibWTl7lvbpYhpTta6Uil0sh8ZuVpJ64ENY9ViLr8V65hLJUdo1RN2ECSwwWuhjqTRv546ixr39IQp",
+	"nmMyoH56G/mzLnNvbeLMPk3XEzDiN9QT2fI7l09x6/eDZOtbfnHpq2psPyb4rFvMXEi9X9kVZG/fILU8",
+	"Be1BXgVZgptdB5UENLvXcvJcLAyXLzScYnSBzm/TTChxZjOvLJgCa332VwVsZWfl7sdR3ueD1xlMZ0ID",
+	"T5fdf8ByYO/Eabkkio7ApmyxfxetoBnuBpbkYLgsf7ArkxSv9Tn+bGTJoctXo4ICuS4XnpF79hqJ5SrK",
+	"cCLMHGK4ylm1PxsY1ecZG41AmgmjpGKKVKXgyUmzqHJZ/Fc2Cf1qlsWWjrXa4qzNrRCk2vtLtWr8efd/",
+	"aPdfve63Rz+ddj/98Q9Nrrh9Jad5FHHpqyVETu0M+JPQ78xACC2yMvKo+aKaYyQqvGyk3RaiC+t4/LqV",
+	"iSJ36AZ2jGtSMT8VaR53aIJyiRQDgP0IFqh36JVwozEzHdjknQODlfyfZuYDckDtS0HVsAnFnPQ8IewI",
+	"jjBbJP5kZ8Q4Qv0cqLKAH9P+RSxetuhvYe4qlqRi8LKpB73JCyREL8XhpwHF7gnQ+/yuD2zxsklrm81d",
+	"fuV2bfBq7Nf39/j80A6FeBrdibkLT+jxF3siNhi6aJTyNtm5LtGfuAszl23Jz/9BbVyIPmZUT4LkRcoF",
+	"9FTPRqsAH7MtoQ7WxbrL62XVSr3V38uNwnj12scIxq6o4rnfg/bx2Kulc/dvmwlqMj+igcYVCv49BmZH",
+	"zvuWsdlxcvnthGdvMb/ew1Lj7y1IO7YDTyvW5j6s7IGJ59cbrd3kjauJ2VK4liXKlRC8SF3o4ySn9AYU",
+	"GQDPGB//FUZCwsDZuzgsaE5mbAY54xDz8auH9vU1pb4siiO3JpGySGG8aZQCLYPDG5qaVe8xtG4zEu1e",
+	"rW9g62v4DSdMkSFuqA2KN781RcGH29+c9POB4+CfhPO1VkEilUKpSHq8Sv7PJDx3G1w6ld/uADYeK1x5",
+	"xeW10YG1Hbh4KFzRmOS7OpbHjU2uDWZXjv114cnXpfc+E7Zeh7vCfRZ4LSu7P6VL+5qYYjX1mue8KSVg",
+	"bdefLpZ5dBjzNBGMrR9co9JnimiQU7W9T3uVAR7T2UwKW3H2boQdtTWXASNDMKTqA0LO7hL6ESlEVTMF",
+	"2zk8FdbmhvOY9OKGUAb/QHYHKdJAMhLQcXFfiqnn2qiHs+3JCGQ7Krbu6XAZO7BHVpTQhtxINUXGD6ru",
+	"TUMcFjtmOheFZ57DojpwtNNg5J7yLiam0IIDPFNJLWbActWymnKfo//e10S0VXaOyGWxSE2RddZCz6ox",
+	"dGf4OtZ8tvU07HPLIGOerkuzVg9yMlALNZT0mAFq16VC/AScTbgoYQyZdGlGs20RozkB1jvf1b58aqNX",
+	"owy5+ndCm68PELJVFKx/DP+Ji+jQbrfbO06CMvn7DMzBCMDHC87B+f0ufSQh29jSXlEjid+OV2TdxHoP",
+	"RHG/Nz9IZc2fYj27lpzpoejk1+vy2CbA/d+R7f+ObN9/ZHulFPlqSHtS9w80xsK6v47hs9mLRjdeWeNV",
+	"kUFekvnAGarMTzU9ccRyjeGjNM9dSn9rqpomhKJ62ecXV9+b98AW/33x/C+9hHy8/lv3Lwmxh55IsTg8",
+	"JTewTIhbgsRZhf3/PWUnZOYoMOlzAwoSP/uElLdgpKO5xIWqZ+c68QkQzrUdxzfffPMt+Xh9cXhEBq4J",
+	"rAjd54OyHjSVQJjRjmmR2cIswhE5JynkORnCmHHO+NhV4v6PQUIGfzT/6Zr//N9BQijRdNjnNpMNlZIZ",
+	"WrFB9kbnnUkYsc8+Hn7wbFBmyqBEzbDO9QRA+2qyc67wNrQy+vNIyOk8p0YPp1l5/a2okOtIx5a39QVp",
+	"8bXvmKRH5FyTqVCaPO/1kl6vZ/ZBnfY5JTmVY6xdq+a5jkXtkwNX1xmhe58P5pKf+nXr2gGculdO53wm",
+	"RQpK0WEOg8QbTwaWHLtaiC52ODj0HkTKl2Ywfc4UUVg7nVMpxcLdSkCai9kJXmGLjdw5msCrpHmkXKbK",
+	"QELrsw5P3lxpc/QOm1S6MqS5la/13zx+Jzxew2d9nKrbKm+vr3fU3OJpgCpycfV9Ep72Z8pqv1Usc2G7",
+	"7b5kaiYU80pUrZQ11ZqmE1v+3/BAQyb/0ffsufvPf/7zn2/fvnx5lKrbfsfVn/94fWE96s7ob48Jktya",
+	"Sd1f5tjDs0nquBXaKGu+3MDy6+YS6/vXZF6Cpixfv++dXblQ3bIVWbVSMbWZkg5m82HOUrQHYUZovD1c",
+	"1n4MMimpw51cVrOz/wcs3W37ysYc+4FtAXMv/Ku/6uswlblsVf3TT3tn9xTtDjwrqSIhIs+C8q6Ma5Cc",
+	"5pZKDIEoTUcjpJfdE0WTYe08yyqLtVfDmuvjEW1rfpYxN2aW7cQw5LqwF9cciyg3u+ARw2WRQgD5QRnj",
+	"s4YCVo+2C09r7Vmq0UYsXKNpeArvhy599gFyEeVrKELS3ObRLwXMss9tBgOwFdglCHvdT4IS+S1keJPd",
+	"fIY3TWO478qLkysfmrc/inUwDMMRHsfmsndZVsRaFByrCHmME2D9XmV1bK8MorBW0eIy3Q03uoa7Fmiv",
+	"0t1CeZeOVK7SIVm4G4Qu30afY5UzyI7I+9WbizEaMUz4ga51rjiLLqiCLuMKuEGKt0AMUi1uA5oRJwSm",
+	"lOWJEwVCktzM3jyyWoehH8p4k+Lxy9qa7sGN5+fbV6oXOWwd5HppXm5sCrhR/bJHrN2AVNfqSuxOE7B5",
+	"jdwScdQO6auAbPLtF3dIfVVIX2dkJsUty0CWJpoxuwWOSXASd1tSVVIsJ9bgYQgPb/MzPs6hO1eGGj/P",
+	"mCGPetFJooXl9kExQV/Z0ajqmULcKxa8z/sda3MhSzHH4pNiznW/gzUmD4/Ia6veYMXJlHIuNBkCqvuJ",
+	"rzBJmCI3tqphhi/bMpFoF/hT75vYMccakbDH27BBEcqHTvhcEHGzTmOn/xTuqNqR+Duaa0m+ECEN10+r",
+	"U/ynmHt6sa8gfSnIR4Zu7JVtZJ6O6xSgqikV89YXWPcQ2GzzTlnqZrIwPYVJdjdwiyb9Oj6r3oNS47Xj",
+	"VWhAjTMrBAJoMSZcLHamiNtb9o4RMolM0KJRK2DXl5wPeHErpPBRBentqhR97GVga1xeNNoAys9JxpSl",
+	"dJy1Oxuu+uwRCc+LffHuB+bK0tWrQp7vg8O61h8HYpdkvY6gd8EC3F4I6db9jqwyqE19P9qKpzPCSEKU",
+	"/NI6VO1BBipzBhIVMvLe27NqcN6QXFECegmRuOVLMJihVtd5Exu+2k3SZMysVKurTceU8dY7UC3Jt5Nd",
+	"qB87nvkSd1iS7yHX6a0BaAXqpAUMTKMl8Vqv3Tb1YBC4P1hNmN9ltRXHfFg1Sc+DSUdUNncuGgPR50rX",
+	"oyoiFl4rMuIvg6nQcAcpeGkV5L0EIoscnrL8q9a0x83bodnJ9OCyt27mJwsYToS4Ucc/M4mzaxBkcz0x",
+	"2DOlLlwdXVuCj9h4bs6Wa4YoSCXowgE4sH8PCFo0SEF75ICaM/Mdk7TP/bcfL99YHz8YLRgDgrGN/+7a",
+	"Ve3+YF/sXrlGreKVELNIVFrLVyq40pRrohkasmy142UuaGYdR4YFODSt1BxOQ7MaxguUz8iQpjelxx9j",
+	"C6gV5EvIMCphJOQYy+LaHqqnBfVzjB44Ih+5geqcwK0r/WE0cXLSO0FUjZESYy4kZDGt3PTuJt+Q0K9+",
+	"xxpXqNmo9edmM1Y9NWDD6rdq+x4hfDTL0DtM8w/SLIpm5tDaBEGuGzEsK3dsOuknEdL2EOsAR2IN5m4z",
+	"DndeCddsZXFaDiyZoTvAOTksfRySG4CZLz1TCUQhIwlqErclV/v90hkClSDN2TXDMNtg0z9bwpnLvHPa",
+	"OaYzdnz7HKWAa/KL33sUll/q1ddU+GNRniL8zWON4DdvFCxbKwIHgx/rt8KLB3SeORTifiiCxT59/f8B",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/customer-portal/portal/api"
 	"github.com/customer-portal/portal/internal/portal"
@@ -11,6 +12,7 @@ import (
 // policy: every decision about who may do what is the service's.
 type handlers struct {
 	svc *portal.Service
+	log *slog.Logger
 }
 
 var _ api.StrictServerInterface = (*handlers)(nil)

@@ -145,7 +145,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 
 	g := e.Group("/api/v1", middleware.BodyLimit(fmt.Sprint(cfg.MaxBodyBytes)), authenticate(cfg.Verifier, cfg.Service), validate)
-	api.RegisterHandlers(g, api.NewStrictHandler(&handlers{svc: cfg.Service}, nil))
+	api.RegisterHandlers(g, api.NewStrictHandler(&handlers{svc: cfg.Service, log: cfg.Logger}, nil))
 	return e, nil
 }
 

@@ -24,6 +24,8 @@ type Service struct {
 	log              *slog.Logger
 	users            *userCache
 	draining         atomic.Bool
+	exportPageSize   int
+	maxExportRows    int
 }
 
 // Options tune a Service; the zero value is fine.
@@ -44,6 +46,10 @@ type Options struct {
 	// again (default 1 minute). It saves a read and a write per request; it is also how long
 	// another replica may still serve a user just disabled here (this one forgets at once).
 	UserCacheTTL time.Duration
+	// ExportPageSize is how many tickets an export reads per statement (default and most
+	// MaxLimit); MaxExportRows is the most tickets one export may hold (default 100,000).
+	ExportPageSize int
+	MaxExportRows  int
 }
 
 // NewService returns a Service over the store.
@@ -60,7 +66,14 @@ func NewService(store Store, opts Options) *Service {
 	if opts.StaleAfter <= 0 {
 		opts.StaleAfter = 5 * time.Minute
 	}
+	if opts.ExportPageSize <= 0 {
+		opts.ExportPageSize = MaxLimit
+	}
+	if opts.MaxExportRows <= 0 {
+		opts.MaxExportRows = 100_000
+	}
 	return &Service{store: store, identity: opts.Identity, now: opts.Now, log: opts.Logger,
+		exportPageSize: opts.ExportPageSize, maxExportRows: opts.MaxExportRows,
 		ticketingFactory: opts.TicketingFactory, sealer: opts.Sealer, staleAfter: opts.StaleAfter,
 		users: &userCache{ttl: opts.UserCacheTTL, max: 10000, m: map[string]cachedUser{}}}
 }

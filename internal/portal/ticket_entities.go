@@ -124,6 +124,9 @@ type TicketStore interface {
 	// GetTicket returns a ticket within the scope by key (NotFound otherwise).
 	GetTicket(ctx context.Context, scope TicketScope, key string) (*Ticket, error)
 	ListTickets(ctx context.Context, scope TicketScope, f TicketFilter) ([]Ticket, error)
+	// CountTickets counts the tickets ListTickets would list with f (ignoring f.After), up to
+	// f.Limit: a bounded count, cheap however many match.
+	CountTickets(ctx context.Context, scope TicketScope, f TicketFilter) (int, error)
 	// UpdateTicket applies fn with the row locked and saves status, priority, summary,
 	// description, participants and UpdatedAt/SyncedAt.
 	UpdateTicket(ctx context.Context, key string, fn func(*Ticket) error) (*Ticket, error)

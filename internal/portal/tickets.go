@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -303,31 +305,9 @@ func (s *Service) GetTicket(ctx context.Context, key string) (*TicketDetail, err
 
 // ListTickets lists the tickets the caller may see, optionally of one visible project.
 func (s *Service) ListTickets(ctx context.Context, projectID *uuid.UUID, req TicketListRequest) (Page[Ticket], error) {
-	c, _, scope, err := s.ticketCaller(ctx)
+	scope, f, limit, err := s.ticketQuery(ctx, projectID, req)
 	if err != nil {
 		return Page[Ticket]{}, err
-	}
-	if projectID != nil {
-		if _, err := s.GetProject(ctx, *projectID); err != nil {
-			return Page[Ticket]{}, err
-		}
-	}
-	params, limit, err := req.listParams()
-	if err != nil {
-		return Page[Ticket]{}, err
-	}
-	f := TicketFilter{Limit: params.Limit, After: params.After, ByUpdated: req.ByUpdated, ProjectID: projectID,
-		StatusCategory: req.StatusCategory, TypeID: req.TypeID, Priority: req.Priority, Text: req.Query}
-	switch req.Reporter {
-	case "":
-	case "me":
-		f.ReporterID = &c.UserID
-	default:
-		id, err := uuid.Parse(req.Reporter)
-		if err != nil {
-			return Page[Ticket]{}, FieldErrorf(Invalid, "reporter", "reporter must be a user id or me")
-		}
-		f.ReporterID = &id
 	}
 	rows, err := s.store.ListTickets(ctx, scope, f)
 	if err != nil {
@@ -338,13 +318,109 @@ func (s *Service) ListTickets(ctx context.Context, projectID *uuid.UUID, req Tic
 			rows[i].Stale = true
 		}
 	}
-	return pageOf(rows, limit, func(t Ticket) Key {
-		at := t.CreatedAt
-		if req.ByUpdated {
-			at = t.UpdatedAt
+	return pageOf(rows, limit, func(t Ticket) Key { return ticketKey(t, req.ByUpdated) }), nil
+}
+
+// ticketKey is the keyset position of a ticket in a list ordered as byUpdated says.
+func ticketKey(t Ticket, byUpdated bool) Key {
+	at := t.CreatedAt
+	if byUpdated {
+		at = t.UpdatedAt
+	}
+	return Key{Name: at.UTC().Format(time.RFC3339Nano), ID: t.ID}
+}
+
+// ticketQuery is the one place a ticket list request becomes the caller's scope and a store
+// filter: the list and the export both read through it, so they cannot drift apart. The
+// filter asks for one row more than limit.
+func (s *Service) ticketQuery(ctx context.Context, projectID *uuid.UUID, req TicketListRequest) (TicketScope, TicketFilter, int, error) {
+	c, _, scope, err := s.ticketCaller(ctx)
+	if err != nil {
+		return TicketScope{}, TicketFilter{}, 0, err
+	}
+	if projectID != nil {
+		if _, err := s.GetProject(ctx, *projectID); err != nil {
+			return TicketScope{}, TicketFilter{}, 0, err
 		}
-		return Key{Name: at.UTC().Format(time.RFC3339Nano), ID: t.ID}
-	}), nil
+	}
+	params, limit, err := req.listParams()
+	if err != nil {
+		return TicketScope{}, TicketFilter{}, 0, err
+	}
+	f := TicketFilter{Limit: params.Limit, After: params.After, ByUpdated: req.ByUpdated, ProjectID: projectID,
+		StatusCategory: req.StatusCategory, TypeID: req.TypeID, Priority: req.Priority, Text: req.Query}
+	switch req.Reporter {
+	case "":
+	case "me":
+		f.ReporterID = &c.UserID
+	default:
+		id, err := uuid.Parse(req.Reporter)
+		if err != nil {
+			return TicketScope{}, TicketFilter{}, 0, FieldErrorf(Invalid, "reporter", "reporter must be a user id or me")
+		}
+		f.ReporterID = &id
+	}
+	return scope, f, limit, nil
+}
+
+// TicketExport is an export ExportTickets accepted: when, and its tickets, read as the
+// sequence is ranged over (each *Ticket is valid until the next).
+type TicketExport struct {
+	At      time.Time
+	Tickets iter.Seq2[*Ticket, error]
+}
+
+// ReasonExportTooLarge is the reason of the Unprocessable error of an export over the bound.
+const ReasonExportTooLarge = "export-too-large"
+
+// ExportTickets returns every ticket ListTickets would list with req's filters (req's limit
+// and cursor are ignored), as a sequence that reads them page by page through the same scope,
+// filter and keyset pagination: memory stays constant however many there are. Every refusal
+// happens here, before the first row: scope, filters, and the bound on rows (Options.
+// MaxExportRows), checked with a bounded count so that a client never gets a silently cut
+// file. Should rows be added past the bound while the sequence runs, it stops with an error
+// rather than truncate. It reads the mirror only, never Jira.
+func (s *Service) ExportTickets(ctx context.Context, projectID *uuid.UUID, req TicketListRequest) (TicketExport, error) {
+	req.Limit, req.Cursor = min(s.exportPageSize, MaxLimit), ""
+	scope, f, limit, err := s.ticketQuery(ctx, projectID, req)
+	if err != nil {
+		return TicketExport{}, err
+	}
+	count := f
+	count.Limit = s.maxExportRows + 1
+	n, err := s.store.CountTickets(ctx, scope, count)
+	if err != nil {
+		return TicketExport{}, err
+	}
+	if n > s.maxExportRows {
+		return TicketExport{}, &Error{Kind: Unprocessable, Reasons: []string{ReasonExportTooLarge},
+			Message: fmt.Sprintf("the export would hold more than %d tickets; narrow the filters", s.maxExportRows)}
+	}
+	return TicketExport{At: s.now().UTC(), Tickets: func(yield func(*Ticket, error) bool) {
+		sent := 0
+		for {
+			rows, err := s.store.ListTickets(ctx, scope, f)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			page := pageOf(rows, limit, func(t Ticket) Key { return ticketKey(t, req.ByUpdated) })
+			for i := range page.Items {
+				if sent++; sent > s.maxExportRows {
+					yield(nil, Errorf(Unprocessable, "the export grew past %d tickets while it ran", s.maxExportRows))
+					return
+				}
+				if !yield(&page.Items[i], nil) {
+					return
+				}
+			}
+			if page.NextCursor == "" {
+				return
+			}
+			last := ticketKey(page.Items[len(page.Items)-1], req.ByUpdated)
+			f.After = &last
+		}
+	}}, nil
 }
 
 // mayChangeStatus is the policy of status changes: staff move a ticket freely; customers and

@@ -244,8 +244,30 @@ func ticketOrderColumn(f portal.TicketFilter) string {
 	return "t.created_at"
 }
 
+// CountTickets counts the tickets ListTickets would list with scope and f, but not f.After,
+// up to f.Limit: the same predicate in a bounded subquery, one statement.
+func (db *DB) CountTickets(ctx context.Context, scope portal.TicketScope, f portal.TicketFilter) (int, error) {
+	if f.Limit <= 0 {
+		return 0, portal.Errorf(portal.Internal, "count tickets: no limit")
+	}
+	tx := db.gorm.WithContext(ctx)
+	sub := ticketsWhere(tx.Table("tickets t").Select("t.id"), scope, f).Limit(f.Limit)
+	var n int64
+	if err := tx.Table("(?) AS matching", sub).Count(&n).Error; err != nil {
+		return 0, translate(err, op{context: "count tickets"})
+	}
+	return int(n), nil
+}
+
 // ticketsPage adds the scope, f's filters, order and limit (but not f.After) to q.
 func ticketsPage(q *gorm.DB, scope portal.TicketScope, f portal.TicketFilter) *gorm.DB {
+	col := ticketOrderColumn(f)
+	return ticketsWhere(q, scope, f).Order(col + " DESC, t.id DESC").Limit(f.Limit)
+}
+
+// ticketsWhere adds the scope and f's filters to q: the one predicate of ticket lists,
+// exports and their counts.
+func ticketsWhere(q *gorm.DB, scope portal.TicketScope, f portal.TicketFilter) *gorm.DB {
 	q = q.Scopes(ticketScope(scope))
 	if f.ProjectID != nil {
 		q = q.Where("t.project_id = ?", *f.ProjectID)
@@ -266,8 +288,7 @@ func ticketsPage(q *gorm.DB, scope portal.TicketScope, f portal.TicketFilter) *g
 		pattern := "%" + escapeLike(strings.ToLower(f.Text)) + "%"
 		q = q.Where(`(lower(t.summary) LIKE ? ESCAPE '\' OR lower(t.key) LIKE ? ESCAPE '\')`, pattern, pattern)
 	}
-	col := ticketOrderColumn(f)
-	return q.Order(col + " DESC, t.id DESC").Limit(f.Limit)
+	return q
 }
 
 // UpdateTicket applies fn to the stored ticket (its row locked) and saves summary,

@@ -786,6 +786,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export every ticket the caller may see as CSV
+         * @description The tickets `listTickets` would list with the same filters, all pages of them, as one
+         *     CSV file (RFC 4180, UTF-8, header row): key, summary, status, statusCategory, priority,
+         *     type, project, customer, reporter, createdAt, updatedAt (RFC 3339 UTC). `project` and
+         *     `customer` are ids, as in the list. A cell beginning with `=`, `+`, `-`, `@`, a tab
+         *     or a carriage return is prefixed with `'`, so that a spreadsheet never runs it as a
+         *     formula. Read from the portal's ticket mirror, never from Jira. At most 100,000 rows:
+         *     a larger result is refused with 422 (problem type
+         *     `urn:customer-portal:problem:unprocessable`, reason `export-too-large`) before any row
+         *     is sent; narrow the filters.
+         */
+        get: operations["exportTickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{key}": {
         parameters: {
             query?: never;
@@ -3224,6 +3252,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketPage"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    exportTickets: {
+        parameters: {
+            query?: {
+                /** @description Only the tickets of this project (which the caller must see). */
+                project?: string;
+                statusCategory?: components["parameters"]["TicketStatusCategory"];
+                typeId?: components["parameters"]["TicketTypeId"];
+                priority?: components["parameters"]["TicketPriority"];
+                /** @description A user id, or `me`. */
+                reporter?: components["parameters"]["TicketReporter"];
+                /** @description Case-insensitive text the summary or key must contain. */
+                q?: components["parameters"]["TicketText"];
+                /** @description Newest first by creation (default) or by last update. */
+                sort?: components["parameters"]["TicketSort"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tickets as CSV, in the list's order */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="tickets-YYYYMMDD.csv"` (the UTC date of the export). */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             default: components["responses"]["Problem"];
