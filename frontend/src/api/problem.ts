@@ -1,5 +1,5 @@
 import type { Problem } from './types';
-import { strings } from '../strings';
+import { en, type Strings } from '../i18n/en';
 
 /** ApiError carries the server's problem+json so widgets can show its safe message and field errors. */
 export class ApiError extends Error {
@@ -28,7 +28,7 @@ export function toApiError(status: number, body: unknown): ApiError {
 
 /** networkError is what a widget shows when the API cannot be reached at all. */
 export function networkError(): ApiError {
-  return new ApiError(0, { type: 'urn:customer-portal:problem:network', title: strings.errors.network, status: 0 });
+  return new ApiError(0, { type: 'urn:customer-portal:problem:network', title: en.errors.network, status: 0 });
 }
 
 // The validator may name fields as JSON pointers ("/customerNumber"), with a "body." prefix or as
@@ -58,8 +58,11 @@ export function splitFieldErrors(err: unknown, known: readonly string[]): { byFi
   return { byField, rest };
 }
 
-/** describe gives the sentence a person should read for an error. */
-export function describe(err: unknown): string {
+/**
+ * describe gives the sentence a person should read for an error, in the dictionary's language.
+ * The server's problem+json detail is shown as it is (the server speaks English).
+ */
+export function describe(err: unknown, strings: Strings = en): string {
   if (err instanceof ApiError) {
     const p = err.problem;
     switch (err.status) {

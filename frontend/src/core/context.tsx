@@ -3,7 +3,7 @@ import { getAuth, type AuthSession } from '../auth';
 import { resolveConfig, type ConfigAttributes, type PortalConfig } from '../config';
 import { call, createApi, type Api } from '../api/client';
 import type { Me } from '../api/types';
-import { strings } from '../strings';
+import { useLocale, useStrings } from '../i18n';
 import { ErrorView, Loading } from './ui';
 
 export interface Portal {
@@ -53,6 +53,8 @@ interface ShellProps {
 
 /** Shell resolves configuration, the shared session and the caller, then provides them. */
 export function Shell({ attrs, requireSignIn = true, children }: ShellProps) {
+  const strings = useStrings();
+  const { locale } = useLocale();
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
   const [attempt, setAttempt] = useState(0);
   const [authVersion, setAuthVersion] = useState(0);
@@ -114,13 +116,14 @@ export function Shell({ attrs, requireSignIn = true, children }: ShellProps) {
     body = <PortalContext.Provider value={value}>{children}</PortalContext.Provider>;
   }
   return (
-    <div ref={rootRef} className="cp-widget">
+    <div ref={rootRef} className="cp-widget" lang={locale}>
       {body}
     </div>
   );
 }
 
 function SignInPrompt({ auth }: { auth: AuthSession }) {
+  const strings = useStrings();
   return (
     <div className="cp-signin">
       <p>{strings.auth.signInPrompt}</p>

@@ -2,6 +2,7 @@ import type { ComponentType } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { CONFIG_ATTRIBUTES, type ConfigAttributes } from '../config';
 import { Shell } from './context';
+import { LocaleProvider, resolveLocale, type Locale } from '../i18n';
 import css from '../styles.css?inline';
 
 function camel(attr: string): string {
@@ -11,6 +12,17 @@ function camel(attr: string): string {
 function configOf(el: HTMLElement): ConfigAttributes {
   const get = (a: string) => el.getAttribute(a) || undefined;
   return { apiUrl: get('api-url'), authUrl: get('auth-url'), realm: get('realm'), clientId: get('client-id'), silentCheckSso: get('silent-check-sso') };
+}
+
+// Widgets re-render when a `lang` attribute changes anywhere above them (e.g. <html lang>).
+const widgets = new Set<{ rerender(): void }>();
+let langObserver: MutationObserver | undefined;
+function watchLang(w: { rerender(): void }) {
+  widgets.add(w);
+  if (!langObserver && typeof MutationObserver !== 'undefined') {
+    langObserver = new MutationObserver(() => widgets.forEach((x) => x.rerender()));
+    langObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['lang'], subtree: true });
+  }
 }
 
 interface WidgetOptions {
@@ -29,7 +41,7 @@ export function defineWidget<P extends object>(tag: string, Component: Component
   const own = opts.attributes ?? [];
 
   class Widget extends HTMLElement {
-    static observedAttributes = [...own, ...CONFIG_ATTRIBUTES];
+    static observedAttributes = [...own, ...CONFIG_ATTRIBUTES, 'lang'];
     #root?: Root;
 
     connectedCallback() {
@@ -42,7 +54,12 @@ export function defineWidget<P extends object>(tag: string, Component: Component
         shadow.replaceChildren(style, mount);
         this.#root = createRoot(mount);
       }
+      watchLang(this);
       this.#render();
+    }
+
+    rerender() {
+      if (this.#root) this.#render();
     }
 
     attributeChangedCallback() {
@@ -53,19 +70,24 @@ export function defineWidget<P extends object>(tag: string, Component: Component
       // A move within the page disconnects and reconnects at once; only unmount if it stays out.
       queueMicrotask(() => {
         if (!this.isConnected && this.#root) {
+          widgets.delete(this);
           this.#root.unmount();
           this.#root = undefined;
         }
       });
     }
 
+    #setLocale = (l: Locale) => this.setAttribute('lang', l);
+
     #render() {
       const props: Record<string, string | undefined> = {};
       for (const a of own) props[camel(a)] = this.getAttribute(a) ?? undefined;
       this.#root!.render(
-        <Shell attrs={configOf(this)} requireSignIn={!opts.anonymous}>
-          <Component {...(props as P)} />
-        </Shell>,
+        <LocaleProvider locale={resolveLocale(this)} setLocale={this.#setLocale}>
+          <Shell attrs={configOf(this)} requireSignIn={!opts.anonymous}>
+            <Component {...(props as P)} />
+          </Shell>
+        </LocaleProvider>,
       );
     }
   }

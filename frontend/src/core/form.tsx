@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { strings } from '../strings';
+import { useStrings } from '../i18n';
 import { ErrorView, Loading, type useSubmit } from './ui';
 
 interface FormCardProps {
@@ -23,7 +23,8 @@ interface FormCardProps {
 }
 
 /** FormCard is the frame every create/edit form shares: heading, error summary, fields, Save and Cancel. */
-export function FormCard({ submit, heading, level = 'h3', hint, onSubmit, onCancel, submitLabel = strings.common.save, danger, disabled, children }: FormCardProps) {
+export function FormCard({ submit, heading, level = 'h3', hint, onSubmit, onCancel, submitLabel, danger, disabled, children }: FormCardProps) {
+  const strings = useStrings();
   const Heading = level;
   const run = (e: FormEvent) => {
     e.preventDefault();
@@ -37,7 +38,7 @@ export function FormCard({ submit, heading, level = 'h3', hint, onSubmit, onCanc
       {children}
       <div className="cp-toolbar">
         <button type="submit" className={`cp-button ${danger ? 'cp-danger' : 'cp-primary'}`} disabled={submit.busy || disabled}>
-          {submitLabel}
+          {submitLabel ?? strings.common.save}
         </button>
         <button type="button" className="cp-button" onClick={onCancel}>
           {strings.common.cancel}

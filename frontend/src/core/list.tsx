@@ -1,5 +1,5 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { strings } from '../strings';
+import { useStrings } from '../i18n';
 import { Empty, PagedFooter, TextField, type usePaged } from './ui';
 
 type Paged<T> = ReturnType<typeof usePaged<T>>;
@@ -18,6 +18,7 @@ interface SearchBarProps {
  * object is being edited ('new' for a new one, null for none) and the notice after a save.
  */
 export function useEditing<T extends { name: string }>({ created, reload }: { created: (name: string) => string; reload: () => void }) {
+  const strings = useStrings();
   const [editing, setEditing] = useState<string | 'new' | null>(null);
   const [notice, setNotice] = useState<string>();
   return {
@@ -43,6 +44,7 @@ export function useEditing<T extends { name: string }>({ created, reload }: { cr
 
 /** SearchBar is a search form: a text field, optional filters and a Search button. */
 export function SearchBar({ label, onSearch, children }: SearchBarProps) {
+  const strings = useStrings();
   const [q, setQ] = useState('');
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
@@ -83,6 +85,7 @@ interface PagedTableProps<T> {
  * otherwise, and under it the loading, error and "Load more" states.
  */
 export function PagedTable<T>({ paged, label, empty, rowKey, columns, actions, actionsLabel }: PagedTableProps<T>) {
+  const strings = useStrings();
   const cols = columns.filter((c): c is Column<T> => Boolean(c));
   return (
     <>

@@ -12,13 +12,15 @@ import {
 } from 'react';
 import { ApiError, describe, splitFieldErrors } from '../api/problem';
 import type { Page } from '../api/types';
-import { strings } from '../strings';
+import { en, type Strings } from '../i18n/en';
+import { formatDate as formatDateIn, useStrings } from '../i18n';
 import { usePortal } from './context';
 
-export function Loading({ label = strings.common.loading }: { label?: string }) {
+export function Loading({ label }: { label?: string }) {
+  const strings = useStrings();
   return (
     <p className="cp-loading" role="status" aria-live="polite">
-      {label}
+      {label ?? strings.common.loading}
     </p>
   );
 }
@@ -37,7 +39,8 @@ interface ErrorViewProps {
 /** ErrorView says what went wrong in words and offers the one action that can help. */
 export function ErrorView({ error, onRetry, fallback }: ErrorViewProps) {
   const api = error instanceof ApiError ? error : null;
-  const text = api ? describe(api) : fallback ?? describe(error);
+  const strings = useStrings();
+  const text = api ? describe(api, strings) : fallback ?? describe(error, strings);
   const portal = usePortalOptional();
   return (
     <div className="cp-error" role="alert">
@@ -141,14 +144,15 @@ export function usePaged<T>(loadPage: (cursor?: string) => Promise<Page<T>>, dep
 }
 
 /** PagedFooter shows the loading, error and "Load more" states under a list. */
-export function PagedFooter({ paged, label = strings.common.loadMore }: { paged: ReturnType<typeof usePaged<any>>; label?: string }) {
+export function PagedFooter({ paged, label }: { paged: ReturnType<typeof usePaged<any>>; label?: string }) {
+  const strings = useStrings();
   return (
     <>
       {paged.loading && <Loading />}
       {paged.error !== undefined && <ErrorView error={paged.error} onRetry={paged.items.length ? paged.loadMore : paged.reload} />}
       {!paged.loading && paged.hasMore && paged.error === undefined && (
         <button type="button" className="cp-button" onClick={paged.loadMore}>
-          {label}
+          {label ?? strings.common.loadMore}
         </button>
       )}
     </>
@@ -185,6 +189,7 @@ function useFieldIds(error?: string, hint?: string) {
 }
 
 function FieldFrame({ ids, label, error, hint, required, children }: FieldBase & { ids: ReturnType<typeof useFieldIds>; children: ReactNode }) {
+  const strings = useStrings();
   return (
     <div className={`cp-field${error ? ' cp-invalid' : ''}`}>
       <label htmlFor={ids.id}>
@@ -258,6 +263,7 @@ export function CheckField({ label, ...input }: { label: string } & Omit<InputHT
  * invalid field, or to the summary when no field matched.
  */
 export function useSubmit(fields: readonly string[]) {
+  const strings = useStrings();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const formRef = useRef<HTMLFormElement>(null);
@@ -290,7 +296,7 @@ export function useSubmit(fields: readonly string[]) {
   const summary =
     error === undefined ? null : (
       <div className="cp-form-error" role="alert" tabIndex={-1}>
-        {(!hasFieldErrors || split.rest.length > 0 || !(error instanceof ApiError) || !error.problem.errors?.length) && <p>{describe(error)}</p>}
+        {(!hasFieldErrors || split.rest.length > 0 || !(error instanceof ApiError) || !error.problem.errors?.length) && <p>{describe(error, strings)}</p>}
         {split.rest.length > 0 && (
           <ul>
             {split.rest.map((r) => (
@@ -318,6 +324,7 @@ export function Notice({ children }: { children: ReactNode }) {
 
 /** ConfirmButton asks once more inline before a destructive action (no blocking dialogs). */
 export function ConfirmButton({ label, confirm, onConfirm, disabled }: { label: string; confirm: string; onConfirm: () => void; disabled?: boolean }) {
+  const strings = useStrings();
   const [asking, setAsking] = useState(false);
   if (!asking) {
     return (
@@ -347,11 +354,9 @@ export function ConfirmButton({ label, confirm, onConfirm, disabled }: { label: 
   );
 }
 
+/** formatDate is the English formatting; components use useFormatDate() from ../i18n for their locale. */
 export function formatDate(iso?: string): string {
-  if (!iso) return strings.common.none;
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return iso.length <= 10 ? iso : d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  return formatDateIn(iso, 'en');
 }
 
 /** opt drops empty strings so optional fields are omitted rather than sent blank. */
@@ -369,12 +374,12 @@ function sentence(s: string): string {
 }
 
 /** describeDelete words a refused delete: a 409 names what still depends on the object. */
-export function describeDelete(err: unknown): string {
+export function describeDelete(err: unknown, strings: Strings = en): string {
   if (err instanceof ApiError && err.status === 409) {
     const why = err.problem.detail || err.problem.title;
-    return why ? `${strings.common.deleteBlocked} ${sentence(why)}` : describe(err);
+    return why ? `${strings.common.deleteBlocked} ${sentence(why)}` : describe(err, strings);
   }
-  return describe(err);
+  return describe(err, strings);
 }
 
 /**
@@ -382,6 +387,7 @@ export function describeDelete(err: unknown): string {
  * keeps the busy flag and shows a refusal (409 "still has projects") readably next to it.
  */
 export function DeleteAction({ label, confirm, onDelete, onDeleted }: { label: string; confirm: string; onDelete: () => Promise<unknown>; onDeleted: () => void }) {
+  const strings = useStrings();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const errRef = useRef<HTMLDivElement>(null);
@@ -408,7 +414,7 @@ export function DeleteAction({ label, confirm, onDelete, onDeleted }: { label: s
       <ConfirmButton label={busy ? strings.common.deleting : label} confirm={confirm} onConfirm={run} disabled={busy} />
       {error !== undefined && (
         <div ref={errRef} className="cp-form-error" role="alert" tabIndex={-1}>
-          <p>{describeDelete(error)}</p>
+          <p>{describeDelete(error, strings)}</p>
         </div>
       )}
     </div>
@@ -424,13 +430,14 @@ interface Back {
  * NotFoundScreen stands in for a screen whose object is not there (or not visible): a heading,
  * the reason and a link back to the list. As an error (alert), the reason is announced at once.
  */
-export function NotFoundScreen({ heading = strings.errors.notFoundHeading, text = strings.errors.notFound, back, alert = true }: { heading?: string; text?: string; back: Back; alert?: boolean }) {
+export function NotFoundScreen({ heading, text, back, alert = true }: { heading?: string; text?: string; back: Back; alert?: boolean }) {
+  const strings = useStrings();
   const id = useId();
   return (
     <section aria-labelledby={id}>
-      <h2 id={id}>{heading}</h2>
+      <h2 id={id}>{heading ?? strings.errors.notFoundHeading}</h2>
       <p className={alert ? 'cp-error' : undefined} role={alert ? 'alert' : undefined}>
-        {text}
+        {text ?? strings.errors.notFound}
       </p>
       <p>
         <Link to={back.to}>{back.label}</Link>

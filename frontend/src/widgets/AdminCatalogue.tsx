@@ -1,13 +1,13 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { call, callTagged, type Api } from '../api/client';
 import type { Page, ProductVersion, SubscriptionLevel, TicketType } from '../api/types';
 import { useSignedIn } from '../core/context';
 import { FormCard } from '../core/form';
 import { PagedTable } from '../core/list';
 import { CheckField, ConfirmButton, Notice, TextArea, TextField, usePaged, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { useStrings } from '../i18n';
+import type { Strings } from '../i18n';
 
-const t = strings.catalogue;
 const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
 
 type Values = Record<string, string | boolean>;
@@ -35,7 +35,9 @@ interface Kind<T extends { id: string; name: string }> {
 const s = (v: Values, k: string) => String(v[k] ?? '').trim();
 const o = (v: Values, k: string) => s(v, k) || undefined;
 
-const versions: Kind<ProductVersion> = {
+const versions = (strings: Strings): Kind<ProductVersion> => {
+  const t = strings.catalogue;
+  return {
   title: t.versions,
   table: t.versionsTable,
   newLabel: t.newVersion,
@@ -61,9 +63,12 @@ const versions: Kind<ProductVersion> = {
       : call(api.POST('/product-versions', { body }));
   },
   remove: (api, id) => call(api.DELETE('/product-versions/{id}', { params: { path: { id } } })),
+  };
 };
 
-const levels: Kind<SubscriptionLevel> = {
+const levels = (strings: Strings): Kind<SubscriptionLevel> => {
+  const t = strings.catalogue;
+  return {
   title: t.levels,
   table: t.levelsTable,
   newLabel: t.newLevel,
@@ -103,9 +108,12 @@ const levels: Kind<SubscriptionLevel> = {
       : call(api.POST('/subscription-levels', { body }));
   },
   remove: (api, id) => call(api.DELETE('/subscription-levels/{id}', { params: { path: { id } } })),
+  };
 };
 
-const types: Kind<TicketType> = {
+const types = (strings: Strings): Kind<TicketType> => {
+  const t = strings.catalogue;
+  return {
   title: t.types,
   table: t.typesTable,
   newLabel: t.newType,
@@ -129,6 +137,7 @@ const types: Kind<TicketType> = {
       : call(api.POST('/ticket-types', { body }));
   },
   remove: (api, id) => call(api.DELETE('/ticket-types/{id}', { params: { path: { id } } })),
+  };
 };
 
 function CatalogueForm<T extends { id: string; name: string }>({
@@ -144,6 +153,7 @@ function CatalogueForm<T extends { id: string; name: string }>({
   onDone: (x: T) => void;
   onCancel: () => void;
 }) {
+  const t = useStrings().catalogue;
   const { api } = useSignedIn();
   const [v, setV] = useState<Values>(initial);
   const submit = useSubmit(kind.fields.map((f) => f.name));
@@ -174,6 +184,8 @@ function CatalogueForm<T extends { id: string; name: string }>({
 }
 
 function Section<T extends { id: string; name: string }>({ kind }: { kind: Kind<T> }) {
+  const strings = useStrings();
+  const t = strings.catalogue;
   const { api, me } = useSignedIn();
   const manage = me.permissions.manageCatalogue;
   const paged = usePaged<T>((cursor) => kind.list(api, cursor), [api]);
@@ -239,12 +251,15 @@ function Section<T extends { id: string; name: string }>({ kind }: { kind: Kind<
 
 /** AdminCatalogue manages product versions, subscription levels and ticket types. */
 export function AdminCatalogue() {
+  const strings = useStrings();
+  const t = strings.catalogue;
+  const kinds = useMemo(() => ({ versions: versions(strings), levels: levels(strings), types: types(strings) }), [strings]);
   return (
     <section aria-labelledby="cp-catalogue-h">
       <h2 id="cp-catalogue-h">{t.heading}</h2>
-      <Section kind={versions} />
-      <Section kind={levels} />
-      <Section kind={types} />
+      <Section kind={kinds.versions} />
+      <Section kind={kinds.levels} />
+      <Section kind={kinds.types} />
     </section>
   );
 }

@@ -3,10 +3,9 @@ import { call, callTagged } from '../api/client';
 import { ApiError } from '../api/problem';
 import type { Priority, TicketingDiagnosis, TicketingSettings, TicketingSettingsInput } from '../api/types';
 import { useSignedIn } from '../core/context';
-import { ErrorView, Loading, Notice, SelectField, TextField, formatDate, opt, useLoad, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { ErrorView, Loading, Notice, SelectField, TextField, opt, useLoad, useSubmit } from '../core/ui';
+import { useStrings, useFormatDate } from '../i18n';
 
-const t = strings.ticketing;
 const PRIORITIES: Priority[] = ['critical', 'high', 'medium', 'low'];
 const FIELDS = ['provider', 'siteUrl', 'email', 'apiToken', 'serviceDeskId', 'defaultRequestTypeId', 'webhookSecret', 'requestTypes', 'priorities'] as const;
 
@@ -43,6 +42,9 @@ function toValues(s: TicketingSettings): FormValues {
  * admin's save in between is refused (412) rather than overwritten; the admin then reloads.
  */
 export function AdminTicketing() {
+  const strings = useStrings();
+  const t = strings.ticketing;
+  const formatDate = useFormatDate();
   const { api, me } = useSignedIn();
   const admin = me.roles.includes('cp-admin');
   const settings = useLoad(() => (admin ? callTagged(api.GET('/admin/ticketing')) : Promise.resolve(undefined)), [api, admin]);

@@ -4,10 +4,10 @@ import { splitFieldErrors } from '../api/problem';
 import type { AuditEvent } from '../api/types';
 import { isStaff, useSignedIn } from '../core/context';
 import { PagedTable } from '../core/list';
-import { TextField, formatDate, usePaged } from '../core/ui';
-import { strings } from '../strings';
+import { TextField, usePaged } from '../core/ui';
+import { useStrings, useFormatDate } from '../i18n';
+import type { Strings } from '../i18n';
 
-const t = strings.audit;
 const FILTER_FIELDS = ['resourceType', 'resourceId', 'actor', 'since', 'until'] as const;
 type Filters = Partial<Record<(typeof FILTER_FIELDS)[number], string>>;
 const EMPTY = { resourceType: '', resourceId: '', actor: '', since: '', until: '' };
@@ -20,13 +20,15 @@ export function toInstant(local: string): string | undefined {
 }
 
 /** show renders an audit value: strings as they are, absent values as "(none)", the rest as JSON. */
-function show(v: unknown): string {
+function show(v: unknown, t: Strings['audit']): string {
   if (v === undefined || v === null || v === '') return t.absent;
   if (typeof v === 'string') return v;
   return JSON.stringify(v);
 }
 
 function Changes({ event }: { event: AuditEvent }) {
+  const t = useStrings().audit;
+  const formatDate = useFormatDate();
   const entries = Object.entries(event.changes ?? {});
   if (entries.length === 0) return <span className="cp-muted">{t.noChanges}</span>;
   return (
@@ -45,8 +47,8 @@ function Changes({ event }: { event: AuditEvent }) {
             {entries.map(([field, c]) => (
               <tr key={field}>
                 <th scope="row">{field}</th>
-                <td>{show(c?.before)}</td>
-                <td>{show(c?.after)}</td>
+                <td>{show(c?.before, t)}</td>
+                <td>{show(c?.after, t)}</td>
               </tr>
             ))}
           </tbody>
@@ -61,6 +63,9 @@ function Changes({ event }: { event: AuditEvent }) {
  * type and id, actor and time range, and cursor paging. resource-type / resource-id preset the filters.
  */
 export function Audit({ resourceType, resourceId }: { resourceType?: string; resourceId?: string }) {
+  const strings = useStrings();
+  const t = strings.audit;
+  const formatDate = useFormatDate();
   const { api, me } = useSignedIn();
   const allowed = isStaff(me);
   const initial = { ...EMPTY, resourceType: resourceType ?? '', resourceId: resourceId ?? '' };

@@ -5,10 +5,9 @@ import { useSignedIn } from '../core/context';
 import { FormCard, useFormValues } from '../core/form';
 import { PagedTable } from '../core/list';
 import { DeleteAction, Link, NotFoundScreen, Notice, Pending, SelectField, TextArea, TextField, opt, useLoad, usePaged, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { useStrings } from '../i18n';
 import { CustomerForm } from './Customers';
 
-const t = strings.customer;
 const PROJECT_FIELDS = ['name', 'description', 'ticketVisibility', 'jsmOrganizationId', 'contactName', 'contactPhone', 'contactEmail', 'notes'] as const;
 type ProjectValues = Record<(typeof PROJECT_FIELDS)[number], string>;
 
@@ -35,6 +34,8 @@ interface ProjectFormProps {
 
 /** ProjectForm creates a project for a customer or edits one (If-Match with the ETag read). */
 export function ProjectForm({ customerId, project, etag, onDone, onCancel }: ProjectFormProps) {
+  const strings = useStrings();
+  const t = strings.customer;
   const { api } = useSignedIn();
   const { values: v, set } = useFormValues(projectValues(project));
   const submit = useSubmit(PROJECT_FIELDS);
@@ -78,6 +79,8 @@ export function ProjectForm({ customerId, project, etag, onDone, onCancel }: Pro
 
 /** CustomerView shows one customer and the projects of it the caller may see. */
 export function CustomerView({ customerId }: { customerId?: string }) {
+  const strings = useStrings();
+  const t = strings.customer;
   const { api, me, navigate } = useSignedIn();
   const [mode, setMode] = useState<'view' | 'edit' | 'newProject'>('view');
   const [notice, setNotice] = useState<string>();

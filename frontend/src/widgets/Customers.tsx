@@ -5,9 +5,8 @@ import { useSignedIn } from '../core/context';
 import { FormCard, useFormValues } from '../core/form';
 import { PagedTable, SearchBar, useEditing } from '../core/list';
 import { Link, Notice, TextArea, TextField, opt, usePaged, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { useStrings } from '../i18n';
 
-const t = strings.customers;
 const CUSTOMER_FIELDS = ['name', 'customerNumber', 'contactName', 'contactPhone', 'contactEmail', 'notes'] as const;
 const EMPTY = { name: '', customerNumber: '', contactName: '', contactPhone: '', contactEmail: '', notes: '' };
 
@@ -20,6 +19,8 @@ interface CustomerFormProps {
 
 /** CustomerForm creates or edits a customer; edits send If-Match with the ETag read first. */
 export function CustomerForm({ customerId, onDone, onCancel }: CustomerFormProps) {
+  const strings = useStrings();
+  const t = strings.customers;
   const { api } = useSignedIn();
   const form = useFormValues(
     EMPTY,
@@ -71,6 +72,8 @@ export function CustomerForm({ customerId, onDone, onCancel }: CustomerFormProps
 
 /** Customers lists the customers the caller may see, with search and paging; admins create and edit. */
 export function Customers() {
+  const strings = useStrings();
+  const t = strings.customers;
   const { api, me } = useSignedIn();
   const [query, setQuery] = useState('');
   const canManage = me.permissions.manageCustomers;

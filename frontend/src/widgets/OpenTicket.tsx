@@ -3,9 +3,8 @@ import { call, newIdempotencyKey } from '../api/client';
 import type { Priority, Ticket } from '../api/types';
 import { useSignedIn } from '../core/context';
 import { ErrorView, Link, Loading, Notice, SelectField, TextArea, TextField, useLoad, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { useStrings } from '../i18n';
 
-const t = strings.openTicket;
 const FIELDS = ['projectId', 'typeId', 'summary', 'description', 'priority', 'participantIds'] as const;
 
 /**
@@ -15,6 +14,8 @@ const FIELDS = ['projectId', 'typeId', 'summary', 'description', 'priority', 'pa
  * server refuses a known key with a different body.
  */
 export function OpenTicket({ projectId }: { projectId?: string }) {
+  const strings = useStrings();
+  const t = strings.openTicket;
   const { api, emit } = useSignedIn();
   const [chosen, setChosen] = useState(projectId ?? '');
   const project = projectId ?? chosen;

@@ -5,9 +5,8 @@ import { useSignedIn } from '../core/context';
 import { FormCard, useFormValues } from '../core/form';
 import { PagedTable, SearchBar, useEditing } from '../core/list';
 import { DeleteAction, Link, Notice, Pending, TextArea, TextField, opt, useLoad, usePaged, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { useStrings } from '../i18n';
 
-const t = strings.partners;
 const PARTNER_FIELDS = ['name', 'partnerNumber', 'notes'] as const;
 
 interface PartnerFormProps {
@@ -19,6 +18,8 @@ interface PartnerFormProps {
 
 /** PartnerForm creates or edits a partner; edits read the partner first and send If-Match with its ETag. */
 export function PartnerForm({ partnerId, onDone, onCancel }: PartnerFormProps) {
+  const strings = useStrings();
+  const t = strings.partners;
   const { api } = useSignedIn();
   const form = useFormValues(
     { name: '', partnerNumber: '', notes: '' },
@@ -60,6 +61,8 @@ export function Partners({ partnerId }: { partnerId?: string }) {
 }
 
 function PartnerList() {
+  const strings = useStrings();
+  const t = strings.partners;
   const { api, me } = useSignedIn();
   const [query, setQuery] = useState('');
   const canManage = me.permissions.managePartners;
@@ -114,6 +117,8 @@ function PartnerList() {
 }
 
 function PartnerView({ partnerId }: { partnerId: string }) {
+  const strings = useStrings();
+  const t = strings.partners;
   const { api, me, navigate } = useSignedIn();
   const [editing, setEditing] = useState(false);
   const [notice, setNotice] = useState<string>();

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { isStaff, usePortal } from '../core/context';
 import { Link, NotFoundScreen } from '../core/ui';
-import { strings } from '../strings';
+import { LOCALES, dictionaries, useLocale, useStrings, type Locale } from '../i18n';
 import { AdminCatalogue } from './AdminCatalogue';
 import { AdminTicketing } from './AdminTicketing';
 import { Audit } from './Audit';
@@ -71,6 +71,7 @@ function useHash(): string {
 
 /** Portal is the app shell: who is signed in, navigation by role, and the screen for the hash. */
 export function Portal() {
+  const strings = useStrings();
   const { me, auth } = usePortal();
   const hash = useHash();
   const route = parseRoute(hash);
@@ -209,6 +210,7 @@ export function Portal() {
           </nav>
         )}
         <div className="cp-user">
+          <LanguageSwitch />
           {me ? (
             <>
               <span>{strings.auth.signedInAs(me.name || me.username, role)}</span>
@@ -230,6 +232,23 @@ export function Portal() {
   );
 }
 
+/** LanguageSwitch sets the portal's `lang` attribute; the choice lasts until the page is reloaded. */
+function LanguageSwitch() {
+  const strings = useStrings();
+  const { locale, setLocale } = useLocale();
+  if (!setLocale) return null;
+  return (
+    <select className="cp-lang" aria-label={strings.auth.language} value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
+      {LOCALES.map((l) => (
+        <option key={l} value={l} lang={l}>
+          {dictionaries[l].languageName}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function NotFound() {
+  const strings = useStrings();
   return <NotFoundScreen heading={strings.nav.notFound} text={strings.nav.notFoundText} back={{ to: '#/tickets', label: strings.nav.home }} alert={false} />;
 }

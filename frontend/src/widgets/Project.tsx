@@ -5,15 +5,17 @@ import { useSignedIn } from '../core/context';
 import { FormCard, useFormValues } from '../core/form';
 import { PagedTable } from '../core/list';
 import { CheckField, ConfirmButton, DeleteAction, ErrorView, Link, LoadedName, Loading, NotFoundScreen, Notice, Pending, SelectField, TextArea, TextField, useLoad, usePaged, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { useFormatDate, useStrings } from '../i18n';
 import { ProjectForm } from './Customer';
 import { SubscriptionRequest } from './SubscriptionRequest';
 import { Tickets } from './Tickets';
 
-const t = strings.project;
 
 /** ProjectView shows a project with its entitlement, subscriptions, people and tickets. */
 export function ProjectView({ projectId }: { projectId?: string }) {
+  const formatDate = useFormatDate();
+  const strings = useStrings();
+  const t = strings.project;
   const { api, me, navigate } = useSignedIn();
   const id = projectId ?? '';
   const cat = useCatalogue();
@@ -122,8 +124,8 @@ export function ProjectView({ projectId }: { projectId?: string }) {
                 {t.currentLevel(
                   entitlement.data.level?.name ?? cat.levelName(entitlement.data.subscription.levelId),
                   cat.versionName(entitlement.data.subscription.productVersionId),
-                  entitlement.data.subscription.startDate,
-                  entitlement.data.subscription.endDate,
+                  formatDate(entitlement.data.subscription.startDate),
+                  formatDate(entitlement.data.subscription.endDate),
                 )}
               </dd>
             </dl>
@@ -198,6 +200,7 @@ function LevelVersionFields({
   onVersion: (v: string) => void;
   errors: Record<string, string>;
 }) {
+  const strings = useStrings();
   return (
     <>
       <SelectField label={strings.subscriptionRequest.level} required value={levelId} onChange={(e) => onLevel(e.target.value)} error={errors.levelId}>
@@ -226,6 +229,7 @@ function LevelVersionFields({
 
 /** RejectForm rejects a request; the API requires a reason (1–1024 characters). */
 function RejectForm({ sub, onDone, onCancel }: { sub: Subscription; onDone: (s: Subscription) => void; onCancel: () => void }) {
+  const t = useStrings().project;
   const { api } = useSignedIn();
   const [reason, setReason] = useState('');
   const submit = useSubmit(['reason']);
@@ -241,6 +245,7 @@ function RejectForm({ sub, onDone, onCancel }: { sub: Subscription; onDone: (s: 
 
 /** RenewForm renews an active or expired subscription; only terms that differ are sent. */
 function RenewForm({ sub, cat, onDone, onCancel }: { sub: Subscription; cat: Catalogue; onDone: (s: Subscription) => void; onCancel: () => void }) {
+  const t = useStrings().project;
   const { api } = useSignedIn();
   const [v, setV] = useState({ levelId: sub.levelId, productVersionId: sub.productVersionId, lengthMonths: String(sub.lengthMonths) });
   const submit = useSubmit(['levelId', 'productVersionId', 'lengthMonths']);
@@ -267,11 +272,13 @@ function RenewForm({ sub, cat, onDone, onCancel }: { sub: Subscription; cat: Cat
 }
 
 function LengthField({ value, onChange, error }: { value: string; onChange: (v: string) => void; error?: string }) {
+  const t = useStrings().project;
   return <TextField label={t.lengthMonths} type="number" min={1} max={120} required value={value} onChange={(e) => onChange(e.target.value)} error={error} />;
 }
 
 /** EditSubscriptionForm changes a subscription's terms with If-Match from a fresh read. */
 function EditSubscriptionForm({ sub, cat, onDone, onCancel }: { sub: Subscription; cat: Catalogue; onDone: (s: Subscription) => void; onCancel: () => void }) {
+  const t = useStrings().project;
   const { api } = useSignedIn();
   const form = useFormValues(
     { levelId: sub.levelId, productVersionId: sub.productVersionId, startDate: sub.startDate, lengthMonths: String(sub.lengthMonths) },
@@ -308,6 +315,9 @@ function EditSubscriptionForm({ sub, cat, onDone, onCancel }: { sub: Subscriptio
 type SubMode = { kind: 'reject' | 'renew' | 'edit'; sub: Subscription };
 
 function Subscriptions({ projectId, cat, onChange }: { projectId: string; cat: Catalogue; onChange: () => void }) {
+  const formatDate = useFormatDate();
+  const strings = useStrings();
+  const t = strings.project;
   const { api, me } = useSignedIn();
   const manage = me.permissions.manageSubscriptions;
   const mayRenew = manage || me.permissions.requestSubscriptions;
@@ -347,8 +357,8 @@ function Subscriptions({ projectId, cat, onChange }: { projectId: string; cat: C
         columns={[
           { header: t.level, cell: (s) => cat.levelName(s.levelId) },
           { header: t.productVersion, cell: (s) => cat.versionName(s.productVersionId) },
-          { header: t.start, cell: (s) => s.startDate },
-          { header: t.end, cell: (s) => s.endDate },
+          { header: t.start, cell: (s) => formatDate(s.startDate) },
+          { header: t.end, cell: (s) => formatDate(s.endDate) },
           {
             header: t.status,
             cell: (s) => (
@@ -359,7 +369,7 @@ function Subscriptions({ projectId, cat, onChange }: { projectId: string; cat: C
             ),
           },
         ]}
-        actionsLabel={(s) => t.subscriptionActions(cat.levelName(s.levelId), s.startDate)}
+        actionsLabel={(s) => t.subscriptionActions(cat.levelName(s.levelId), formatDate(s.startDate))}
         actions={
           showActions
             ? (s) => (
@@ -446,6 +456,8 @@ function Subscriptions({ projectId, cat, onChange }: { projectId: string; cat: C
 }
 
 function ProjectUsers({ project }: { project: Project }) {
+  const strings = useStrings();
+  const t = strings.project;
   const { api, me } = useSignedIn();
   const manage = me.permissions.manageAssignments;
   const projectId = project.id;
@@ -515,6 +527,8 @@ function ProjectUsers({ project }: { project: Project }) {
 }
 
 function ProjectPartners({ project }: { project: Project }) {
+  const strings = useStrings();
+  const t = strings.project;
   const { api, me } = useSignedIn();
   const manage = me.permissions.manageAssignments;
   const projectId = project.id;
@@ -577,6 +591,7 @@ function ProjectPartners({ project }: { project: Project }) {
 
 /** CustomerName names a project's customer (getCustomer), so that the link to it says which one. */
 function CustomerName({ customerId }: { customerId: string }) {
+  const t = useStrings().project;
   const { api } = useSignedIn();
   return (
     <LoadedName

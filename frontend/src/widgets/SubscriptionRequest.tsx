@@ -3,9 +3,8 @@ import { call } from '../api/client';
 import type { Subscription } from '../api/types';
 import { useSignedIn } from '../core/context';
 import { ErrorView, Loading, Notice, SelectField, TextField, useLoad, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { useStrings } from '../i18n';
 
-const t = strings.subscriptionRequest;
 const FIELDS = ['levelId', 'productVersionId', 'startDate', 'lengthMonths'] as const;
 
 function today(): string {
@@ -17,6 +16,8 @@ function today(): string {
  * the caller's role (REQUESTED for customers and partners, ACTIVE for admins); the form only words it.
  */
 export function SubscriptionRequest({ projectId, onDone }: { projectId?: string; onDone?: (s: Subscription) => void }) {
+  const strings = useStrings();
+  const t = strings.subscriptionRequest;
   const { api, me, emit } = useSignedIn();
   const admin = me.permissions.manageSubscriptions;
   const allowed = admin || me.permissions.requestSubscriptions;

@@ -2,14 +2,16 @@ import { useState, type FormEvent } from 'react';
 import { call } from '../api/client';
 import type { TicketComment, TicketDetail, TicketStatus } from '../api/types';
 import { useSignedIn } from '../core/context';
-import { CheckField, Empty, Link, LoadedName, NotFoundScreen, Notice, Pending, SelectField, TextArea, formatDate, useLoad, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { CheckField, Empty, Link, LoadedName, NotFoundScreen, Notice, Pending, SelectField, TextArea, useLoad, useSubmit } from '../core/ui';
+import { useStrings, useFormatDate } from '../i18n';
 
-const t = strings.ticket;
 const STATUSES: TicketStatus[] = ['open', 'in_progress', 'waiting_for_customer', 'resolved', 'closed'];
 
 /** TicketView shows a ticket and its comments; staff see internal ones and change any status. */
 export function TicketView({ ticketId }: { ticketId?: string }) {
+  const strings = useStrings();
+  const t = strings.ticket;
+  const formatDate = useFormatDate();
   const { api, staff } = useSignedIn();
   const key = ticketId ?? '';
   const ticket = useLoad(() => call(api.GET('/tickets/{key}', { params: { path: { key } } })), [api, key]);
@@ -113,6 +115,8 @@ export function TicketView({ ticketId }: { ticketId?: string }) {
 }
 
 function StatusControl({ ticket, onChanged }: { ticket: TicketDetail; onChanged: (s: TicketStatus) => void }) {
+  const strings = useStrings();
+  const t = strings.ticket;
   const { api, staff } = useSignedIn();
   const [next, setNext] = useState<TicketStatus>(ticket.status);
   const submit = useSubmit(['status']);
@@ -166,6 +170,7 @@ function StatusControl({ ticket, onChanged }: { ticket: TicketDetail; onChanged:
 }
 
 function CommentForm({ ticketKey, onAdded }: { ticketKey: string; onAdded: (c: TicketComment) => void }) {
+  const t = useStrings().ticket;
   const { api, staff } = useSignedIn();
   const [body, setBody] = useState('');
   const [internal, setInternal] = useState(false);

@@ -3,10 +3,9 @@ import { call } from '../api/client';
 import type { Ticket } from '../api/types';
 import { useSignedIn } from '../core/context';
 import { PagedTable } from '../core/list';
-import { CheckField, Link, SelectField, TextField, formatDate, useLoad, usePaged } from '../core/ui';
-import { strings } from '../strings';
+import { CheckField, Link, SelectField, TextField, useLoad, usePaged } from '../core/ui';
+import { useStrings, useFormatDate } from '../i18n';
 
-const t = strings.tickets;
 type Category = 'new' | 'indeterminate' | 'done';
 type Priority = 'critical' | 'high' | 'medium' | 'low';
 
@@ -24,6 +23,9 @@ interface Filters {
  * toolbar (e.g. the portal's "Open ticket") goes under the heading, above the filters.
  */
 export function Tickets({ projectId, embedded, toolbar }: { projectId?: string; embedded?: boolean; toolbar?: ReactNode }) {
+  const strings = useStrings();
+  const t = strings.tickets;
+  const formatDate = useFormatDate();
   const { api, me } = useSignedIn();
   const [draft, setDraft] = useState({ statusCategory: '', typeId: '', priority: '', mine: false, q: '', sort: 'created' });
   const [filters, setFilters] = useState<Filters>({ sort: 'created' });

@@ -5,13 +5,13 @@ import { useSignedIn } from '../core/context';
 import { FormCard, useFormValues } from '../core/form';
 import { PagedTable, SearchBar } from '../core/list';
 import { DeleteAction, Empty, Link, Notice, PagedFooter, SelectField, TextField, opt, usePaged, useSubmit } from '../core/ui';
-import { strings } from '../strings';
+import { useStrings } from '../i18n';
 
-const t = strings.users;
 const ROLES: Role[] = ['cp-admin', 'cp-support', 'cp-partner', 'cp-customer'];
 const INVITE_FIELDS = ['username', 'email', 'firstName', 'lastName', 'role', 'projectIds'] as const;
 
 function InviteForm({ onDone, onCancel }: { onDone: (u: PortalUser) => void; onCancel: () => void }) {
+  const t = useStrings().users;
   const { api } = useSignedIn();
   const { values: v, set } = useFormValues({ username: '', email: '', firstName: '', lastName: '', role: 'cp-customer' });
   const submit = useSubmit(INVITE_FIELDS);
@@ -38,6 +38,7 @@ function InviteForm({ onDone, onCancel }: { onDone: (u: PortalUser) => void; onC
 }
 
 function RoleOptions() {
+  const strings = useStrings();
   return (
     <>
       {ROLES.map((r) => (
@@ -51,6 +52,7 @@ function RoleOptions() {
 
 /** UserProjects lists the projects a user is assigned to (listUserProjects), paged. */
 function UserProjects({ user, onClose }: { user: PortalUser; onClose: () => void }) {
+  const t = useStrings().users;
   const { api } = useSignedIn();
   const projects = usePaged<Project>(
     (cursor) => call(api.GET('/users/{userId}/projects', { params: { path: { userId: user.id }, query: { cursor } } })),
@@ -79,6 +81,8 @@ function UserProjects({ user, onClose }: { user: PortalUser; onClose: () => void
 
 /** Users is the admin's list of portal users: invite, change role, enable/disable, resend invitations. */
 export function Users() {
+  const strings = useStrings();
+  const t = strings.users;
   const { api, me } = useSignedIn();
   const [role, setRole] = useState('');
   const [filters, setFilters] = useState<{ q?: string; role?: Role }>({});

@@ -1,4 +1,5 @@
-// Every text a person reads, in one place so that a translation can replace this module.
+// English, the reference dictionary: every text a person reads. Other locales (de.ts) are typed
+// as `Strings`, so a missing or extra key fails `npm run typecheck`.
 
 const roleNames: Record<string, string> = {
   'cp-admin': 'Administrator',
@@ -32,7 +33,18 @@ const entitlementReasons: Record<string, string> = {
   subscription_requested_pending: 'A subscription request is waiting for approval.',
 };
 
-export const strings = {
+export const en = {
+  /** The language's own name, for the language switch. */
+  languageName: 'English',
+  /**
+   * Dates and times. English keeps the unambiguous ISO form ("2026-01-31", "2026-01-31 14:05 UTC");
+   * other locales use Intl (see intlFormat in ./index.ts).
+   */
+  format: {
+    date: (_d: Date, iso: string) => iso,
+    dateTime: (d: Date, _iso: string) => d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+    number: (n: number) => new Intl.NumberFormat('en').format(n),
+  },
   appTitle: 'Customer Portal',
   common: {
     loading: 'Loading…',
@@ -70,6 +82,7 @@ export const strings = {
     sessionEnded: 'Your session has ended. Sign in again to continue.',
     signedInAs: (name: string, role: string) => `Signed in as ${name} (${role})`,
     user: 'User',
+    language: 'Language',
   },
   errors: {
     network: 'The portal cannot be reached. Check your connection and try again.',
@@ -403,4 +416,4 @@ export const strings = {
   },
 };
 
-export type Strings = typeof strings;
+export type Strings = typeof en;
