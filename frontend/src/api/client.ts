@@ -66,3 +66,32 @@ export async function callTagged<D>(p: Promise<Result<D>>): Promise<{ data: D; e
   if (!r.response.ok) throw toApiError(r.response.status, r.error);
   return { data: r.data as D, etag: r.response.headers.get('ETag') ?? undefined };
 }
+
+/**
+ * download saves a file the API answers (a CSV export) under the name its Content-Disposition
+ * gives; fetched with the session's token, which a plain link could not send.
+ */
+export async function download(p: Promise<Result<Blob>>, fallbackName: string): Promise<void> {
+  let r: Result<Blob>;
+  try {
+    r = await p;
+  } catch (e) {
+    if (e instanceof TypeError) throw networkError();
+    throw e;
+  }
+  if (!r.response.ok) throw toApiError(r.response.status, r.error);
+  const name = /filename="([^"]+)"/.exec(r.response.headers.get('Content-Disposition') ?? '')?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(r.data as Blob);
+  try {
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.rel = 'noopener';
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } finally {
+    // After the click has handed the blob to the browser's download.
+    setTimeout(() => URL.revokeObjectURL(url), 0);
+  }
+}

@@ -242,6 +242,7 @@ export const de: Strings = {
     cannotDelete: 'Das Projekt kann nicht gelöscht werden:',
   },
   tickets: {
+    exportCsv: 'Als CSV exportieren',
     heading: 'Tickets',
     tableLabel: 'Tickets',
     key: 'Schlüssel',

@@ -249,6 +249,7 @@ export const en = {
     cannotDelete: 'The project cannot be deleted:',
   },
   tickets: {
+    exportCsv: 'Export CSV',
     heading: 'Tickets',
     tableLabel: 'Tickets',
     key: 'Key',

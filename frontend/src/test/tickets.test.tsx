@@ -1,5 +1,5 @@
 import { fireEvent, waitFor } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ADMIN, CUSTOMER, SUPPORT, fakeApi, ids, json, mount, problem } from './harness';
 
 const ticket = (key: string, extra: Record<string, unknown> = {}) => ({
@@ -56,6 +56,41 @@ describe('<cp-tickets>', () => {
     const { screen } = await mount('cp-tickets');
     await screen.findByText('No tickets match.');
     expect(api.sent('GET', '/tickets')).toHaveLength(1);
+  });
+  it('exports what the list shows as the server’s CSV, and shows the server’s refusal', async () => {
+    const saved: { name: string; href: string }[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      saved.push({ name: this.download, href: this.href });
+    });
+    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: vi.fn(() => 'blob:csv'), revokeObjectURL: vi.fn() }));
+    const api = fakeApi({
+      'GET /api/v1/me': CUSTOMER,
+      'GET /api/v1/ticket-types': types,
+      [`GET /api/v1/projects/${ids.project}/tickets`]: { items: [ticket('CP-1')] },
+      'GET /api/v1/tickets/export': (_c, n) =>
+        n === 1
+          ? new Response('key,summary\r\nCP-1,Summary CP-1\r\n', {
+              headers: { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': 'attachment; filename="tickets-20260102.csv"' },
+            })
+          : problem(422, { detail: 'more than 100000 tickets match: narrow the filters' }),
+    });
+    const { screen } = await mount('cp-tickets', { 'project-id': ids.project });
+    await screen.findByText('CP-1');
+    fireEvent.change(screen.getByLabelText('Priority'), { target: { value: 'high' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Filter' }));
+    await waitFor(() => expect(api.sent('GET', `/projects/${ids.project}/tickets`)).toHaveLength(2));
+
+    fireEvent.click(screen.getByRole('button', { name: 'Export CSV' }));
+    await waitFor(() => expect(saved).toHaveLength(1));
+    expect(saved[0]).toEqual({ name: 'tickets-20260102.csv', href: 'blob:csv' });
+    const sent = api.sent('GET', '/tickets/export')[0];
+    expect(Object.fromEntries(sent.query)).toEqual({ priority: 'high', sort: 'created', project: ids.project });
+    expect(sent.headers.get('Authorization')).toMatch(/^Bearer /);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Export CSV' }));
+    await screen.findByText(/narrow the filters/);
+    expect(saved).toHaveLength(1);
+    vi.restoreAllMocks();
   });
 });
 

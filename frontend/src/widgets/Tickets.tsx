@@ -1,9 +1,10 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { call } from '../api/client';
+import { call, download } from '../api/client';
+import type { ApiError } from '../api/problem';
 import type { Ticket } from '../api/types';
 import { useSignedIn } from '../core/context';
 import { PagedTable } from '../core/list';
-import { CheckField, Link, SelectField, TextField, useLoad, usePaged } from '../core/ui';
+import { CheckField, ErrorView, Link, SelectField, TextField, useLoad, usePaged } from '../core/ui';
 import { useStrings, useFormatDate } from '../i18n';
 
 type Category = 'new' | 'indeterminate' | 'done';
@@ -50,6 +51,23 @@ export function Tickets({ projectId, embedded, toolbar }: { projectId?: string; 
       sort: draft.sort as Filters['sort'],
     });
   };
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<ApiError | null>(null);
+  // Exports what the list shows: the applied filters, every page, as the server's CSV.
+  const exportCsv = async () => {
+    setExporting(true);
+    setExportError(null);
+    try {
+      await download(
+        api.GET('/tickets/export', { params: { query: { ...filters, project: projectId } }, parseAs: 'blob' }),
+        'tickets.csv',
+      );
+    } catch (e) {
+      setExportError(e as ApiError);
+    } finally {
+      setExporting(false);
+    }
+  };
   const set = (k: keyof typeof draft) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value }));
   const typeName = (tk: Ticket) => tk.typeName ?? types.data?.items.find((x) => x.id === tk.typeId)?.name ?? strings.common.none;
   const Heading = embedded ? 'h4' : 'h2';
@@ -91,7 +109,11 @@ export function Tickets({ projectId, embedded, toolbar }: { projectId?: string; 
         <button type="submit" className="cp-button">
           {strings.common.filter}
         </button>
+        <button type="button" className="cp-button" onClick={exportCsv} disabled={exporting} aria-busy={exporting}>
+          {t.exportCsv}
+        </button>
       </form>
+      {exportError && <ErrorView error={exportError} />}
       <PagedTable
         paged={paged}
         label={t.tableLabel}
