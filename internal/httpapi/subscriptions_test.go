@@ -2,9 +2,17 @@ package httpapi_test
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/customer-portal/portal/internal/httpapi"
+	"github.com/customer-portal/portal/internal/portal"
+	"github.com/customer-portal/portal/internal/store"
+	"github.com/customer-portal/portal/internal/store/storetest"
 )
 
 // catalogue creates a product version and returns it with the seeded GOLD level.
@@ -355,5 +363,83 @@ func TestAuditLog(t *testing.T) {
 		for _, role := range []string{"partner", "customer"} {
 			s.must(403, role, "GET", "/api/v1/audit-events", nil)
 		}
+	})
+}
+
+// newServerAt is newServer with the service's clock stopped at now.
+func newServerAt(t testing.TB, db *store.DB, now time.Time) *apiServer {
+	t.Helper()
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := portal.NewService(db, portal.Options{Now: func() time.Time { return now }, Logger: discard})
+	h, err := httpapi.New(httpapi.Config{Service: svc, Verifier: principals, Logger: discard, MaxBodyBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &apiServer{t: t, url: srv.URL, db: db}
+}
+
+// TestRenewalDates renews subscriptions through the API with the clock on 2031-06-15: a renewal
+// continues where the renewed term ends and keeps the anchor day of the chain's first term;
+// a subscription that ended before today is renewed from today, not back-dated.
+func TestRenewalDates(t *testing.T) {
+	today := time.Date(2031, 6, 15, 14, 30, 0, 0, time.UTC)
+	type term struct{ start, end string }
+	rows := []struct {
+		name       string
+		role       string // who renews
+		first      term   // the subscription an admin creates (its end is checked too)
+		months     int
+		body       any // of every renewal
+		want       []term
+		wantStatus string // of the renewals
+	}{
+		{"monthly from the 31st keeps its anchor", "admin", term{"2031-05-31", "2031-06-30"}, 1, nil,
+			[]term{{"2031-06-30", "2031-07-31"}, {"2031-07-31", "2031-08-31"}, {"2031-08-31", "2031-09-30"}, {"2031-09-30", "2031-10-31"}}, "ACTIVE"},
+		{"quarterly from the 30th", "admin", term{"2031-05-30", "2031-08-30"}, 3, nil,
+			[]term{{"2031-08-30", "2031-11-30"}, {"2031-11-30", "2032-02-29"}, {"2032-02-29", "2032-05-30"}, {"2032-05-30", "2032-08-30"}}, "ACTIVE"},
+		{"yearly from Feb 29", "admin", term{"2028-02-29", "2032-02-29"}, 48, map[string]any{"lengthMonths": 12},
+			[]term{{"2032-02-29", "2033-02-28"}, {"2033-02-28", "2034-02-28"}, {"2034-02-28", "2035-02-28"}, {"2035-02-28", "2036-02-29"}}, "ACTIVE"},
+		{"ending today continues today", "admin", term{"2031-05-15", "2031-06-15"}, 1, nil,
+			[]term{{"2031-06-15", "2031-07-15"}}, "ACTIVE"},
+		{"long expired starts today and is anchored there", "admin", term{"2029-01-31", "2029-02-28"}, 1, nil,
+			[]term{{"2031-06-15", "2031-07-15"}, {"2031-07-15", "2031-08-15"}}, "ACTIVE"},
+		{"expired yearly from Feb 29 starts today", "admin", term{"2028-02-29", "2029-02-28"}, 12, nil,
+			[]term{{"2031-06-15", "2032-06-15"}}, "ACTIVE"},
+		{"a customer's renewal of an expired one is requested from today", "customer", term{"2030-01-31", "2030-02-28"}, 1, nil,
+			[]term{{"2031-06-15", "2031-07-15"}}, "REQUESTED"},
+	}
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newServerAt(t, db, today)
+		users := map[string]string{}
+		for _, role := range []string{"admin", "support", "partner", "customer"} {
+			users[role] = s.meID(role)
+		}
+		version, gold := s.catalogue()
+		for _, row := range rows {
+			t.Run(row.name, func(t *testing.T) {
+				s := &apiServer{t: t, url: s.url, db: s.db}
+				project := s.world(users).own["project"]
+				prev := s.must(201, "admin", "POST", "/api/v1/projects/"+project+"/subscriptions", subBody(version, gold, row.first.start, row.months))
+				if got := (term{prev["startDate"].(string), prev["endDate"].(string)}); got != row.first {
+					t.Fatalf("first term = %v, want %v", got, row.first)
+				}
+				for i, want := range row.want {
+					next := s.must(201, row.role, "POST", "/api/v1/subscriptions/"+prev["id"].(string)+"/renew", row.body)
+					if got := (term{next["startDate"].(string), next["endDate"].(string)}); got != want {
+						t.Errorf("renewal %d = %v, want %v", i+1, got, want)
+					}
+					if next["renewalOf"] != prev["id"] || next["status"] != row.wantStatus {
+						t.Errorf("renewal %d: renewalOf %v (want %v), status %v (want %s)", i+1, next["renewalOf"], prev["id"], next["status"], row.wantStatus)
+					}
+					prev = next
+				}
+			})
+		}
+		// Renewing something that is not active or expired still answers 409, with a problem.
+		project := s.world(users).own["project"]
+		req := s.must(201, "customer", "POST", "/api/v1/projects/"+project+"/subscriptions", subBody(version, gold, "2031-07-01", 1))
+		checkProblem(t, s.do("admin", "POST", "/api/v1/subscriptions/"+req["id"].(string)+"/renew", nil), 409)
 	})
 }

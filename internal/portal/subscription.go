@@ -14,6 +14,9 @@ type SubscriptionInput struct {
 	ProductVersionID uuid.UUID
 	StartDate        time.Time
 	LengthMonths     int
+	// anchorDay, when set, is the day of month the term ends on (clamped to the month's
+	// length); otherwise it is StartDate's day. Renewals carry their chain's anchor here.
+	anchorDay int
 }
 
 // RenewalInput overrides terms of a renewal; zero values keep the renewed subscription's.
@@ -41,11 +44,28 @@ const (
 
 // AddMonths is the end of a span of months from start: the same day n months later, or the
 // last day of that month when it is shorter (Jan 31 + 1 month = Feb 28 or 29).
-func AddMonths(start time.Time, n int) time.Time {
-	y, m, d := start.Date()
+func AddMonths(start time.Time, n int) time.Time { return TermEnd(start, n, start.Day()) }
+
+// TermEnd is the end of a term of n months from start on a billing anchor day: n months
+// after start's month, on anchorDay clamped to that month's length. Renewals keep the anchor
+// of the term they continue, so a chain of terms never drifts: monthly from Jan 31 runs to
+// Feb 28, then Mar 31, then Apr 30 (not Mar 28, Apr 28, ...).
+func TermEnd(start time.Time, n, anchorDay int) time.Time {
+	y, m, _ := start.Date()
 	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
 	last := first.AddDate(0, 1, -1).Day()
-	return time.Date(first.Year(), first.Month(), min(d, last), 0, 0, 0, 0, time.UTC)
+	return time.Date(first.Year(), first.Month(), max(1, min(anchorDay, last)), 0, 0, 0, 0, time.UTC)
+}
+
+// renewalStart is when the renewal of a term ending prevEnd starts, renewed on today: where
+// the term ends, so that covered time continues without a gap or an overlap, unless it has
+// already lapsed (ended before today); then the new term starts today rather than in the
+// past, and restarted is true: the new term is anchored on today's day of the month.
+func renewalStart(prevEnd, today time.Time) (start time.Time, restarted bool) {
+	if prevEnd.Before(today) {
+		return today, true
+	}
+	return prevEnd, false
 }
 
 // Today is the current UTC calendar day, by which subscriptions expire.
@@ -83,7 +103,11 @@ func (s *Service) checkTerms(ctx context.Context, in *SubscriptionInput, request
 func (in SubscriptionInput) apply(sub *Subscription) {
 	sub.LevelID, sub.ProductVersionID = in.LevelID, in.ProductVersionID
 	sub.StartDate, sub.LengthMonths = in.StartDate, in.LengthMonths
-	sub.EndDate = AddMonths(in.StartDate, in.LengthMonths)
+	anchor := in.anchorDay
+	if anchor == 0 {
+		anchor = in.StartDate.Day()
+	}
+	sub.EndDate = TermEnd(in.StartDate, in.LengthMonths, anchor)
 }
 
 // newSubscription stores a subscription for a visible project: ACTIVE when an admin creates
@@ -251,7 +275,9 @@ func (s *Service) RejectSubscription(ctx context.Context, id uuid.UUID, reason s
 	return s.decide(ctx, id, StatusRejected, reason)
 }
 
-// RenewSubscription creates the subscription that follows an active or expired one.
+// RenewSubscription creates the subscription that follows an active or expired one. It starts
+// where the renewed one ends and keeps its chain's anchor day, or, when that one ended before
+// today, it starts today (never in the past) and is anchored on today.
 func (s *Service) RenewSubscription(ctx context.Context, id uuid.UUID, in RenewalInput) (*Subscription, error) {
 	prev, err := s.GetSubscription(ctx, id)
 	if err != nil {
@@ -263,8 +289,15 @@ func (s *Service) RenewSubscription(ctx context.Context, id uuid.UUID, in Renewa
 	if prev.Status != StatusActive {
 		return nil, Errorf(Conflict, "only an active or expired subscription can be renewed; this one is %s", prev.Status)
 	}
+	start, restarted := renewalStart(prev.EndDate, s.Today())
+	anchor := start.Day()
+	if !restarted {
+		if anchor, err = s.anchorDay(ctx, prev); err != nil {
+			return nil, err
+		}
+	}
 	terms := SubscriptionInput{LevelID: prev.LevelID, ProductVersionID: prev.ProductVersionID,
-		StartDate: prev.EndDate, LengthMonths: prev.LengthMonths}
+		StartDate: start, LengthMonths: prev.LengthMonths, anchorDay: anchor}
 	if in.LevelID != uuid.Nil {
 		terms.LevelID = in.LevelID
 	}
@@ -275,6 +308,42 @@ func (s *Service) RenewSubscription(ctx context.Context, id uuid.UUID, in Renewa
 		terms.LengthMonths = in.LengthMonths
 	}
 	return s.newSubscription(ctx, prev.ProjectID, terms, &prev.ID, "subscription.renewed")
+}
+
+// anchorDay is the billing anchor of sub's renewal chain: the start day of the first term of
+// the unbroken chain that sub ends, following RenewalOf back while each term starts exactly
+// where its predecessor ends. A term that restarted after a lapse, or was edited to another
+// start, begins a chain of its own. The project's subscriptions are read a page at a time,
+// newest start first, only as far back as the chain goes.
+func (s *Service) anchorDay(ctx context.Context, sub *Subscription) (int, error) {
+	seen := map[uuid.UUID]Subscription{}
+	after := &Key{Name: sub.StartDate.Format(time.DateOnly), ID: sub.ID}
+	cur := *sub
+	for cur.RenewalOf != nil {
+		pred, ok := seen[*cur.RenewalOf]
+		for !ok && after != nil {
+			rows, err := s.store.ListProjectSubscriptions(ctx, sub.ProjectID, ListParams{Limit: MaxLimit, After: after})
+			if err != nil {
+				return 0, err
+			}
+			for _, r := range rows {
+				seen[r.ID] = r
+			}
+			after = nil
+			if len(rows) == MaxLimit {
+				last := rows[len(rows)-1]
+				after = &Key{Name: last.StartDate.Format(time.DateOnly), ID: last.ID}
+			}
+			pred, ok = seen[*cur.RenewalOf]
+		}
+		// Contiguity also guarantees progress: a predecessor ending at cur's start starts
+		// strictly before it.
+		if !ok || !pred.EndDate.Equal(cur.StartDate) || !pred.StartDate.Before(cur.StartDate) {
+			break
+		}
+		cur = pred
+	}
+	return cur.StartDate.Day(), nil
 }
 
 // Entitlement says whether a visible project may open tickets today, and at which level.

@@ -716,8 +716,10 @@ export interface paths {
         /**
          * Renew an active or expired subscription
          * @description Creates a new subscription that starts when this one ends, with the same terms unless the
-         *     body overrides them. Requested by a customer or partner user it is REQUESTED; by a
-         *     cp-admin it is ACTIVE.
+         *     body overrides them; its end stays on the day of the month the renewed chain of terms
+         *     started on (clamped to shorter months), so monthly from Jan 31 runs to Feb 28, Mar 31,
+         *     Apr 30. A subscription that ended before today is renewed from today, never back-dated.
+         *     Requested by a customer or partner user it is REQUESTED; by a cp-admin it is ACTIVE.
          */
         post: operations["renewSubscription"];
         delete?: never;
