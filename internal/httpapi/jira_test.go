@@ -533,3 +533,82 @@ func TestTicketsKeepTheirSystem(t *testing.T) {
 		}
 	})
 }
+
+// TestJiraParticipantsMirrored: request participants an agent adds or removes in Jira reach the
+// mirror, by sync and by webhook, and with them who sees the ticket under ticketVisibility own.
+func TestJiraParticipantsMirrored(t *testing.T) {
+	eachJira(t, 0, func(t *testing.T, s *jiraServer) {
+		p := s.must(200, "admin", "GET", "/api/v1/projects/"+s.project, nil)
+		s.must(200, "admin", "PUT", "/api/v1/projects/"+s.project, map[string]any{"customerId": p["customerId"],
+			"name": p["name"], "jsmOrganizationId": strconv.Itoa(s.org), "ticketVisibility": "own"})
+		// A request an agent raised in Jira for the organization, reported by someone else.
+		key := s.jira.SeedIssues(1)[0]
+		s.jira.UpdateIssue(key, func(is *jiratest.Issue) { is.Organizations = []int{s.org} })
+		cus := s.jira.AddCustomer("cus@customer.example", "Cus Tomer")
+		stranger := s.jira.AddCustomer("stranger@elsewhere.example", "Not a portal user")
+		s.jira.AddToOrganization(s.org, cus, stranger)
+		s.sync()
+		s.must(200, "support", "GET", "/api/v1/tickets/"+key, nil)
+		s.must(404, "customer", "GET", "/api/v1/tickets/"+key, nil)
+
+		participants := func() []string {
+			t.Helper()
+			var out []string
+			for _, u := range s.must(200, "support", "GET", "/api/v1/tickets/"+key, nil)["participants"].([]any) {
+				out = append(out, u.(map[string]any)["id"].(string))
+			}
+			return out
+		}
+		listed := func() bool {
+			t.Helper()
+			for _, it := range s.items("customer", "/api/v1/projects/"+s.project+"/tickets") {
+				if it.(map[string]any)["key"] == key {
+					return true
+				}
+			}
+			return false
+		}
+
+		// Added in Jira, mirrored by the sync: one participant call for the changed request; the
+		// participant who is no portal user is left out.
+		s.jira.UpdateIssue(key, func(is *jiratest.Issue) { is.Participants = []string{stranger, cus} })
+		const participantPath = "/rest/servicedeskapi/request/{issueIdOrKey}/participant"
+		before := s.jira.CallsTo("GET", participantPath)
+		s.sync()
+		if n := s.jira.CallsTo("GET", participantPath) - before; n != 1 {
+			t.Errorf("%d participant calls for one changed request, want 1", n)
+		}
+		if got := participants(); !slices.Equal(got, []string{s.users["customer"]}) {
+			t.Errorf("participants after the sync = %v, want the customer only", got)
+		}
+		s.must(200, "customer", "GET", "/api/v1/tickets/"+key, nil)
+		if !listed() {
+			t.Errorf("the customer does not list a request they participate in")
+		}
+
+		// Removed in Jira, mirrored by the webhook: the customer loses the ticket.
+		s.jira.UpdateIssue(key, func(is *jiratest.Issue) { is.Participants = []string{stranger} })
+		body := string(s.jira.Webhook(jiratest.EventIssueUpdated, key))
+		if r := s.do("", "POST", "/api/v1/webhooks/jira?secret="+testWebhookSecret, body); r.status != 202 {
+			t.Fatalf("webhook: %d %s", r.status, r.body)
+		}
+		if got := participants(); len(got) != 0 {
+			t.Errorf("participants after the webhook = %v, want none", got)
+		}
+		s.must(404, "customer", "GET", "/api/v1/tickets/"+key, nil)
+		if listed() {
+			t.Errorf("the customer still lists a request they no longer participate in")
+		}
+
+		// Added back by webhook, removed by sync: both paths work both ways.
+		s.jira.UpdateIssue(key, func(is *jiratest.Issue) { is.Participants = []string{cus} })
+		body = string(s.jira.Webhook(jiratest.EventIssueUpdated, key))
+		if r := s.do("", "POST", "/api/v1/webhooks/jira?secret="+testWebhookSecret, body); r.status != 202 {
+			t.Fatalf("webhook: %d %s", r.status, r.body)
+		}
+		s.must(200, "customer", "GET", "/api/v1/tickets/"+key, nil)
+		s.jira.UpdateIssue(key, func(is *jiratest.Issue) { is.Participants = nil })
+		s.sync()
+		s.must(404, "customer", "GET", "/api/v1/tickets/"+key, nil)
+	})
+}

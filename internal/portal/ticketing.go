@@ -31,6 +31,14 @@ type RemoteComment struct {
 	CreatedAt  time.Time
 }
 
+// RemoteUser is a person of a remote ticketing system: a request participant, say. Email is
+// empty when the person's privacy settings hide it.
+type RemoteUser struct {
+	AccountID string
+	Email     string
+	Name      string
+}
+
 // NewRemoteTicket is what the portal asks a remote system to create.
 type NewRemoteTicket struct {
 	OrganizationID    string // the project's JSM organization
@@ -58,6 +66,9 @@ type Ticketing interface {
 	AddComment(ctx context.Context, key, body string, public bool) (*RemoteComment, error)
 	// Comments returns every comment (all pages), oldest first; internal ones only when asked.
 	Comments(ctx context.Context, key string, internal bool) ([]RemoteComment, error)
+	// Participants returns every request participant of a ticket (all pages): the people it is
+	// shared with besides its reporter.
+	Participants(ctx context.Context, key string) ([]RemoteUser, error)
 	// SetStatus moves the ticket to the portal status through the system's workflow.
 	SetStatus(ctx context.Context, key, status string) error
 	// Changed calls fn for every ticket updated at or after since, oldest first, across all

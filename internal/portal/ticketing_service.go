@@ -385,6 +385,12 @@ func (s *Service) mirror(ctx context.Context, remote Ticketing, rt RemoteTicket)
 			t.Reporter = UserSummary{ID: u.ID, Username: u.Username}
 		}
 	}
+	// Agents add and remove request participants in Jira; under ticketVisibility "own" they
+	// decide who sees the ticket, so the mirror takes Jira's list as it is (one more call per
+	// mirrored ticket, per page of participants).
+	if t.Participants, err = s.mirroredParticipants(ctx, remote, rt.Key); err != nil {
+		return true, err
+	}
 	if err := s.store.UpsertMirroredTicket(ctx, &t); IsKind(err, Conflict) {
 		// The key belongs to a built-in ticket: never let Jira take it over.
 		s.log.WarnContext(ctx, "a Jira request has the key of a built-in ticket; not mirrored", "key", rt.Key)
@@ -405,6 +411,35 @@ func (s *Service) mirror(ctx context.Context, remote Ticketing, rt RemoteTicket)
 		}
 	}
 	return true, nil
+}
+
+// mirroredParticipants reads a remote ticket's participants and maps them to portal users by
+// email, the way a ticket's participants reach Jira (as JSM customers found or created by
+// email). Participants who are not portal users, or whose email Jira hides, are left out.
+func (s *Service) mirroredParticipants(ctx context.Context, remote Ticketing, key string) ([]UserSummary, error) {
+	remoteUsers, err := remote.Participants(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserSummary, 0, len(remoteUsers))
+	for _, ru := range remoteUsers {
+		if ru.Email == "" {
+			s.log.DebugContext(ctx, "a Jira participant shows no email; not a portal participant", "key", key, "accountId", ru.AccountID)
+			continue
+		}
+		u, err := s.store.GetUserByEmail(ctx, ru.Email)
+		if IsKind(err, NotFound) {
+			s.log.DebugContext(ctx, "a Jira participant is not a portal user; ignored", "key", key, "accountId", ru.AccountID)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(out, func(p UserSummary) bool { return p.ID == u.ID }) {
+			out = append(out, UserSummary{ID: u.ID, Username: u.Username})
+		}
+	}
+	return out, nil
 }
 
 // SyncTickets brings the mirror up to date with every ticket changed in Jira since the last

@@ -58,7 +58,8 @@ type TicketingStore interface {
 	TryLock(ctx context.Context, name string) (release func(), ok bool, err error)
 	// UpsertMirroredTicket inserts or updates the ticket with t.Key from the ticketing system
 	// (summary, description, priority, status, category, type, reporter username, times,
-	// synced_at); ProjectID must be set. It fills t.ID.
+	// synced_at) and replaces its participants with t.Participants, in one transaction;
+	// ProjectID must be set. It fills t.ID.
 	UpsertMirroredTicket(ctx context.Context, t *Ticket) error
 	// ProjectByJSMOrganization finds the project mapped to a JSM organization.
 	ProjectByJSMOrganization(ctx context.Context, orgID string) (*Project, error)

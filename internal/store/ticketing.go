@@ -307,8 +307,11 @@ func (l *localLocks) tryLock(name string) (func(), bool) {
 // stored one: summary, description, priority, status, status category, type, reporter, project,
 // updated_at and synced_at, with the version incremented; created_at is kept. An empty reporter
 // (no id, no username) keeps the stored one; a reporter id without a username takes the user's.
-// Zero times become the store's clock (updated_at: the creation time). It is one statement and
-// fills t's ID, Version, CreatedAt and Reporter as stored.
+// Zero times become the store's clock (updated_at: the creation time). The participants are
+// replaced by t.Participants (the ticketing system's list is the truth: someone an agent removed
+// there loses the ticket here), in the same transaction as the ticket row: the upsert, then the
+// participants only when they changed. It fills t's ID, Version, CreatedAt and Reporter as
+// stored.
 func (db *DB) UpsertMirroredTicket(ctx context.Context, t *portal.Ticket) error {
 	if t.Key == "" {
 		return portal.FieldErrorf(portal.Invalid, "key", "a mirrored ticket needs a key")
@@ -329,9 +332,42 @@ func (db *DB) UpsertMirroredTicket(ctx context.Context, t *portal.Ticket) error 
 		CreatedAt: created, UpdatedAt: timeOr(t.UpdatedAt, created), SyncedAt: timeOr(t.SyncedAt, now),
 		Version: 1,
 	}
-	tx := db.gorm.WithContext(ctx)
-	var out ticketRow
-	err = tx.Raw(`INSERT INTO tickets (id, key, project_id, type_id, summary, description, priority, status,
+	var (
+		out       ticketRow
+		upsertErr error
+	)
+	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if upsertErr = upsertMirroredTicketRow(tx, &row, &out); upsertErr != nil {
+			return upsertErr
+		}
+		if out.ID == uuid.Nil {
+			return nil
+		}
+		return replaceParticipants(tx, out.ID, t.Participants)
+	})
+	if upsertErr != nil {
+		// Translated after the rollback: naming the failed foreign key reads the database, which
+		// an aborted PostgreSQL transaction refuses.
+		tx := db.gorm.WithContext(ctx)
+		return translate(upsertErr, db.ticketOp("upsert mirrored ticket", tx, &row))
+	}
+	if err != nil {
+		return translate(err, op{context: "upsert mirrored ticket"})
+	}
+	if out.ID == uuid.Nil {
+		// The key is taken by a built-in ticket, which a mirror write must never touch.
+		return portal.FieldErrorf(portal.Conflict, "key", "ticket %s is a ticket of the built-in provider, not a Jira request", t.Key)
+	}
+	t.ID, t.Version, t.CreatedAt = out.ID, out.Version, out.CreatedAt.UTC()
+	t.Reporter = portal.UserSummary{ID: derefID(out.ReporterID), Username: out.ReporterUsername}
+	return nil
+}
+
+// upsertMirroredTicketRow is UpsertMirroredTicket's one statement: out gets the stored row's id,
+// version, created_at and reporter, or stays zero when the key is a built-in ticket's. The error
+// is the database's, untranslated.
+func upsertMirroredTicketRow(tx *gorm.DB, row, out *ticketRow) error {
+	return tx.Raw(`INSERT INTO tickets (id, key, project_id, type_id, summary, description, priority, status,
 			status_category, reporter_id, reporter_username, created_at, updated_at, synced_at, version, source)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 			CASE WHEN ? <> '' THEN ? ELSE COALESCE((SELECT username FROM users WHERE id = ?), '') END,
@@ -349,16 +385,28 @@ func (db *DB) UpsertMirroredTicket(ctx context.Context, t *portal.Ticket) error 
 		RETURNING id, version, created_at, reporter_id, reporter_username`,
 		row.ID, row.Key, row.ProjectID, row.TypeID, row.Summary, row.Description, row.Priority, row.Status,
 		row.StatusCategory, row.ReporterID, row.ReporterUsername, row.ReporterUsername, row.ReporterID,
-		row.CreatedAt, row.UpdatedAt, row.SyncedAt).Scan(&out).Error
-	if err != nil {
-		return translate(err, db.ticketOp("upsert mirrored ticket", tx, &row))
+		row.CreatedAt, row.UpdatedAt, row.SyncedAt).Scan(out).Error
+}
+
+// replaceParticipants makes ps the participants of the ticket, writing only when they differ
+// from the stored ones.
+func replaceParticipants(tx *gorm.DB, ticketID uuid.UUID, ps []portal.UserSummary) error {
+	var cur []ticketParticipantRow
+	if err := tx.Where("ticket_id = ?", ticketID).Find(&cur).Error; err != nil {
+		return translate(err, participantsOp("upsert mirrored ticket"))
 	}
-	if out.ID == uuid.Nil {
-		// The key is taken by a built-in ticket, which a mirror write must never touch.
-		return portal.FieldErrorf(portal.Conflict, "key", "ticket %s is a ticket of the built-in provider, not a Jira request", t.Key)
+	next := participantRows(ticketID, ps)
+	if sameParticipants(cur, next) {
+		return nil
 	}
-	t.ID, t.Version, t.CreatedAt = out.ID, out.Version, out.CreatedAt.UTC()
-	t.Reporter = portal.UserSummary{ID: derefID(out.ReporterID), Username: out.ReporterUsername}
+	if err := tx.Where("ticket_id = ?", ticketID).Delete(&ticketParticipantRow{}).Error; err != nil {
+		return translate(err, participantsOp("upsert mirrored ticket"))
+	}
+	if len(next) > 0 {
+		if err := tx.Create(&next).Error; err != nil {
+			return translate(err, participantsOp("upsert mirrored ticket"))
+		}
+	}
 	return nil
 }
 

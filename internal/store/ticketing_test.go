@@ -278,6 +278,66 @@ func TestUpsertMirroredTicket(t *testing.T) {
 	})
 }
 
+func TestUpsertMirroredTicketParticipants(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		c := newCustomer(t, db, "Acme", "C-1")
+		p := newProject(t, db, c.ID, "one")
+		alice, bob, carol := newUser(t, db, "alice"), newUser(t, db, "bob"), newUser(t, db, "carol")
+		upsert := func(ps ...portal.User) []portal.UserSummary {
+			t.Helper()
+			tk := portal.Ticket{Key: "JSM-7", ProjectID: p.ID, Summary: "Shared", Priority: "high",
+				Status: "Open", StatusCategory: "new", Reporter: portal.UserSummary{ID: alice.ID}}
+			for _, u := range ps {
+				tk.Participants = append(tk.Participants, portal.UserSummary{ID: u.ID})
+			}
+			if err := db.UpsertMirroredTicket(ctx, &tk); err != nil {
+				t.Fatalf("UpsertMirroredTicket: %v", err)
+			}
+			got, err := db.GetTicket(ctx, staff, "JSM-7")
+			if err != nil {
+				t.Fatalf("GetTicket: %v", err)
+			}
+			return got.Participants
+		}
+		names := func(ps []portal.UserSummary) []string {
+			out := []string{}
+			for _, u := range ps {
+				out = append(out, u.Username)
+			}
+			return out
+		}
+		steps := []struct {
+			name string
+			set  []portal.User
+			want []string
+		}{
+			{"insert with participants", []portal.User{bob}, []string{"bob"}},
+			{"added in Jira", []portal.User{carol, bob}, []string{"bob", "carol"}},
+			{"unchanged", []portal.User{bob, carol}, []string{"bob", "carol"}},
+			{"removed in Jira", []portal.User{carol}, []string{"carol"}},
+			{"none left", nil, []string{}},
+		}
+		for _, st := range steps {
+			if diff := gocmp.Diff(st.want, names(upsert(st.set...))); diff != "" {
+				t.Errorf("%s: participants (-want +got):\n%s", st.name, diff)
+			}
+		}
+
+		// A participant who is no user fails the whole upsert: the ticket row stays as it was.
+		bad := portal.Ticket{Key: "JSM-7", ProjectID: p.ID, Summary: "Changed", Priority: "high",
+			Status: "Open", StatusCategory: "new", Participants: []portal.UserSummary{{ID: uuid.New()}}}
+		if err := db.UpsertMirroredTicket(ctx, &bad); !portal.IsKind(err, portal.Invalid) {
+			t.Fatalf("UpsertMirroredTicket(unknown participant) = %v, want Invalid", err)
+		}
+		got, err := db.GetTicket(ctx, staff, "JSM-7")
+		if err != nil || got.Summary != "Shared" || len(got.Participants) != 0 {
+			t.Errorf("after a failed upsert: %+v, %v; want the ticket unchanged", got, err)
+		}
+	})
+}
+
 func TestProjectByJSMOrganization(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {

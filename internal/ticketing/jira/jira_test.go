@@ -487,3 +487,46 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestParticipants(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.srv.SetPageLimit(3) // force paging
+	key := f.create(t, "Shared").Key
+	got, err := f.c.Participants(f.ctx, key)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Participants of a new request = %+v, %v; want none", got, err)
+	}
+	var want []portal.RemoteUser
+	var ids []string
+	for i := range 7 {
+		email := fmt.Sprintf("p%d@acme.example", i)
+		name := fmt.Sprintf("Participant %d", i)
+		id := f.srv.AddCustomer(email, name)
+		ids = append(ids, id)
+		want = append(want, portal.RemoteUser{AccountID: id, Email: email, Name: name})
+	}
+	f.srv.UpdateIssue(key, func(is *jiratest.Issue) { is.Participants = ids }) // an agent shares it
+	before := f.srv.CallsTo(http.MethodGet, "/rest/servicedeskapi/request/{issueIdOrKey}/participant")
+	got, err = f.c.Participants(f.ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("participants (-want +got):\n%s", diff)
+	}
+	// Seven participants in pages of three: three calls, the last page saying isLastPage.
+	if n := f.srv.CallsTo(http.MethodGet, "/rest/servicedeskapi/request/{issueIdOrKey}/participant") - before; n != 3 {
+		t.Errorf("%d participant calls, want 3", n)
+	}
+	f.srv.UpdateIssue(key, func(is *jiratest.Issue) { is.Participants = ids[2:3] }) // and unshares
+	got, err = f.c.Participants(f.ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want[2:3], got); diff != "" {
+		t.Errorf("participants after removal (-want +got):\n%s", diff)
+	}
+	_, err = f.c.Participants(f.ctx, "SD-999")
+	wantKind(t, err, portal.NotFound, "")
+}

@@ -446,6 +446,28 @@ func (c *Client) Comments(ctx context.Context, key string, internal bool) ([]por
 	return out, nil
 }
 
+// Participants returns every request participant of a request, following JSM's pages until
+// isLastPage: one call per page of up to pageSize (JSM may clamp the limit).
+func (c *Client) Participants(ctx context.Context, key string) ([]portal.RemoteUser, error) {
+	var out []portal.RemoteUser
+	for start := 0; ; {
+		page, res, err := c.jsm.Request.Participant.Gets(ctx, key, start, pageSize)
+		if err != nil {
+			return nil, c.fail("read request participants", res, err)
+		}
+		for _, u := range page.Values {
+			if u == nil || u.AccountID == "" {
+				continue
+			}
+			out = append(out, portal.RemoteUser{AccountID: u.AccountID, Email: u.EmailAddress, Name: u.DisplayName})
+		}
+		if page.IsLastPage || len(page.Values) == 0 {
+			return out, nil
+		}
+		start += len(page.Values)
+	}
+}
+
 // SetStatus moves a request to a portal status through one of the customer transitions Jira
 // offers from its current status. JSM names transitions but does not say where they lead, so
 // the transition is chosen by its name (see transitionTarget).
