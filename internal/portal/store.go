@@ -116,6 +116,11 @@ type Store interface {
 	SubjectDeletedAt(ctx context.Context, subject string) (time.Time, bool, error)
 	// ClearProjectAccess removes every user assignment and partner link of a project.
 	ClearProjectAccess(ctx context.Context, id uuid.UUID) (users, partners int64, err error)
+	// WithAdminChangeLock runs fn holding the one lock, shared by every replica on the
+	// database, that changes able to remove an enabled cp-admin take: the last-admin check and
+	// the change happen inside fn, so two such changes never both pass the check. fn's error
+	// is returned unchanged; waiting too long for the lock is Unavailable.
+	WithAdminChangeLock(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // AssignResult says what AssignUser did.

@@ -260,21 +260,31 @@ func notSelf(c Caller, u *User, what string) error {
 	return nil
 }
 
-// keepAnAdmin refuses a change that would leave no enabled cp-admin. Two admins demoting each
-// other at the same instant can both pass; the identity provider has no transaction to close
-// that window.
-func (s *Service) keepAnAdmin(ctx context.Context, losesAdmin bool) error {
-	if !losesAdmin {
-		return nil
-	}
-	n, err := s.identity.CountEnabled(ctx, RoleAdmin)
-	if err != nil {
-		return err
-	}
-	if n <= 1 {
-		return Errorf(Conflict, "this is the last enabled cp-admin; make another user cp-admin first")
-	}
-	return nil
+// keepAnAdmin runs change, a change to u that can take away an enabled cp-admin (a role
+// change away from cp-admin, a disable, a delete), unless u is an enabled cp-admin now and the
+// only one: that is a Conflict. The identity provider has no transaction to share, so the
+// check and the change run under the store's admin change lock, which every such change on
+// every replica takes: two admins demoting each other at the same instant are serialized, and
+// the second sees the first's result. Changes that only add admins take no lock; they can only
+// raise the count under a holder's feet, which keeps its check safe. missingOK treats a user
+// the provider no longer knows as no admin (deletion) rather than an error.
+func (s *Service) keepAnAdmin(ctx context.Context, u *User, missingOK bool, change func(ctx context.Context) error) error {
+	return s.store.WithAdminChangeLock(ctx, func(ctx context.Context) error {
+		admin, err := s.isEnabledAdmin(ctx, u)
+		if err != nil && !(missingOK && IsKind(err, NotFound)) {
+			return err
+		}
+		if admin {
+			n, err := s.identity.CountEnabled(ctx, RoleAdmin)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return Errorf(Conflict, "this is the last enabled cp-admin; make another user cp-admin first")
+			}
+		}
+		return change(ctx)
+	})
 }
 
 // isEnabledAdmin asks the identity provider whether the user is an enabled cp-admin now.
@@ -303,14 +313,13 @@ func (s *Service) SetUserRole(ctx context.Context, id uuid.UUID, role Role) (*Us
 	if err := notSelf(c, u, "change the role of"); err != nil {
 		return nil, err
 	}
-	admin, err := s.isEnabledAdmin(ctx, u)
+	setRole := func(ctx context.Context) error { return s.identity.SetRole(ctx, u.Subject, role) }
+	if role == RoleAdmin {
+		err = setRole(ctx)
+	} else {
+		err = s.keepAnAdmin(ctx, u, false, setRole)
+	}
 	if err != nil {
-		return nil, err
-	}
-	if err := s.keepAnAdmin(ctx, admin && role != RoleAdmin); err != nil {
-		return nil, err
-	}
-	if err := s.identity.SetRole(ctx, u.Subject, role); err != nil {
 		return nil, err
 	}
 	s.users.forget(u.Subject)
@@ -327,16 +336,13 @@ func (s *Service) SetUserEnabled(ctx context.Context, id uuid.UUID, enabled bool
 	if err := notSelf(c, u, "disable or enable"); err != nil {
 		return nil, err
 	}
-	admin := false
-	if !enabled {
-		if admin, err = s.isEnabledAdmin(ctx, u); err != nil {
-			return nil, err
-		}
+	setEnabled := func(ctx context.Context) error { return s.identity.SetEnabled(ctx, u.Subject, enabled) }
+	if enabled {
+		err = setEnabled(ctx)
+	} else {
+		err = s.keepAnAdmin(ctx, u, false, setEnabled)
 	}
-	if err := s.keepAnAdmin(ctx, admin); err != nil {
-		return nil, err
-	}
-	if err := s.identity.SetEnabled(ctx, u.Subject, enabled); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	// Forgotten again on the way out: a request of this user that raced the change must not
@@ -360,14 +366,13 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	if err := notSelf(c, u, "delete"); err != nil {
 		return err
 	}
-	admin, err := s.isEnabledAdmin(ctx, u)
-	if err != nil && !IsKind(err, NotFound) {
-		return err
-	}
-	if err := s.keepAnAdmin(ctx, admin); err != nil {
-		return err
-	}
-	if err := s.identity.DeleteUser(ctx, u.Subject); err != nil && !IsKind(err, NotFound) {
+	err = s.keepAnAdmin(ctx, u, true, func(ctx context.Context) error {
+		if err := s.identity.DeleteUser(ctx, u.Subject); err != nil && !IsKind(err, NotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if err := s.store.DeleteUser(ctx, id); err != nil {

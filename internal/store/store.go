@@ -60,6 +60,8 @@ type DB struct {
 	schema  *migrator
 	// locks holds the names TryLock has handed out, on SQLite; shared by the copies of db.
 	locks *localLocks
+	// adminLock is WithAdminChangeLock on SQLite; shared by the copies of db.
+	adminLock localLock
 }
 
 var (
@@ -73,7 +75,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if (cfg.DatabaseURL == "") == (cfg.SQLitePath == "") {
 		return nil, errors.New("store: set exactly one of DatabaseURL and SQLitePath")
 	}
-	db := &DB{now: cfg.Now, log: cfg.Logger, locks: &localLocks{}}
+	db := &DB{now: cfg.Now, log: cfg.Logger, locks: &localLocks{}, adminLock: newLocalLock()}
 	if db.now == nil {
 		db.now = time.Now
 	}
