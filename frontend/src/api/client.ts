@@ -36,8 +36,8 @@ interface Result<D> {
   response: Response;
 }
 
-/** call resolves to the response body or throws an ApiError built from the problem+json. */
-export async function call<D>(p: Promise<Result<D>>): Promise<D> {
+/** settle awaits a request and throws an ApiError built from the problem+json unless it succeeded. */
+async function settle<D>(p: Promise<Result<D>>): Promise<Result<D>> {
   let r: Result<D>;
   try {
     r = await p;
@@ -46,7 +46,12 @@ export async function call<D>(p: Promise<Result<D>>): Promise<D> {
     throw e;
   }
   if (!r.response.ok) throw toApiError(r.response.status, r.error);
-  return r.data as D;
+  return r;
+}
+
+/** call resolves to the response body or throws an ApiError built from the problem+json. */
+export async function call<D>(p: Promise<Result<D>>): Promise<D> {
+  return (await settle(p)).data as D;
 }
 
 /** newIdempotencyKey names one intended ticket, so a repeated submit cannot create a second. */
@@ -56,14 +61,7 @@ export function newIdempotencyKey(): string {
 
 /** callTagged is call for reads whose ETag a later If-Match update sends back. */
 export async function callTagged<D>(p: Promise<Result<D>>): Promise<{ data: D; etag?: string }> {
-  let r: Result<D>;
-  try {
-    r = await p;
-  } catch (e) {
-    if (e instanceof TypeError) throw networkError();
-    throw e;
-  }
-  if (!r.response.ok) throw toApiError(r.response.status, r.error);
+  const r = await settle(p);
   return { data: r.data as D, etag: r.response.headers.get('ETag') ?? undefined };
 }
 
@@ -72,14 +70,7 @@ export async function callTagged<D>(p: Promise<Result<D>>): Promise<{ data: D; e
  * gives; fetched with the session's token, which a plain link could not send.
  */
 export async function download(p: Promise<Result<Blob>>, fallbackName: string): Promise<void> {
-  let r: Result<Blob>;
-  try {
-    r = await p;
-  } catch (e) {
-    if (e instanceof TypeError) throw networkError();
-    throw e;
-  }
-  if (!r.response.ok) throw toApiError(r.response.status, r.error);
+  const r = await settle(p);
   const name = /filename="([^"]+)"/.exec(r.response.headers.get('Content-Disposition') ?? '')?.[1] ?? fallbackName;
   const url = URL.createObjectURL(r.data as Blob);
   try {
