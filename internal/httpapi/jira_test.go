@@ -612,3 +612,120 @@ func TestJiraParticipantsMirrored(t *testing.T) {
 		s.must(404, "customer", "GET", "/api/v1/tickets/"+key, nil)
 	})
 }
+
+// A request raised in Jira itself (not through the portal) reaches the portal with its
+// issue_created webhook, not only with the next sync: JSM's request view lacks the
+// Organizations field, so the webhook reads an unmirrored issue through the JQL search.
+func TestJiraWebhookCreatedInJira(t *testing.T) {
+	eachJira(t, 0, func(t *testing.T, s *jiraServer) {
+		hook := func(key string) {
+			t.Helper()
+			body := string(s.jira.Webhook(jiratest.EventIssueCreated, key))
+			if r := s.do("", "POST", "/api/v1/webhooks/jira?secret="+testWebhookSecret, body); r.status != 202 {
+				t.Fatalf("webhook: %d %s", r.status, r.body)
+			}
+		}
+		listed := func(key string) bool {
+			t.Helper()
+			for _, it := range s.items("customer", "/api/v1/projects/"+s.project+"/tickets") {
+				if it.(map[string]any)["key"] == key {
+					return true
+				}
+			}
+			return false
+		}
+		const searchPath = "/rest/api/3/search/jql"
+
+		// For the project's organization: mirrored at once, without a sync.
+		key := s.jira.SeedIssues(1)[0]
+		s.jira.UpdateIssue(key, func(is *jiratest.Issue) { is.Summary, is.Organizations = "Raised by phone", []int{s.org} })
+		calls, searches, gets := s.jira.Calls(), s.jira.CallsTo("POST", searchPath), s.jira.CallsTo("GET", jiraGetRequest)
+		hook(key)
+		t.Logf("issue_created webhook of an unmirrored request: %d Jira calls", s.jira.Calls()-calls)
+		if n := s.jira.CallsTo("POST", searchPath) - searches; n != 1 {
+			t.Errorf("%d search calls for the webhook, want 1", n)
+		}
+		if n := s.jira.CallsTo("GET", jiraGetRequest) - gets; n != 0 {
+			t.Errorf("%d request-view calls for an unmirrored request, want 0 (it lacks the organization)", n)
+		}
+		if !listed(key) {
+			t.Fatalf("the customer does not list %s after its issue_created webhook", key)
+		}
+		got := s.must(200, "customer", "GET", "/api/v1/tickets/"+key, nil)
+		if got["summary"] != "Raised by phone" || got["projectId"] != s.project {
+			t.Errorf("mirrored ticket: %v %v", got["summary"], got["projectId"])
+		}
+		st := s.must(200, "admin", "GET", "/api/v1/admin/ticketing", nil)["sync"].(map[string]any)
+		if st["lastSuccessAt"] != nil {
+			t.Errorf("a sync ran: %v", st)
+		}
+
+		// Once mirrored, the webhook reads the request view as before (the search index may
+		// trail an update), and the project is kept.
+		s.jira.UpdateIssue(key, func(is *jiratest.Issue) { is.Summary = "Raised by phone, again" })
+		calls, searches, gets = s.jira.Calls(), s.jira.CallsTo("POST", searchPath), s.jira.CallsTo("GET", jiraGetRequest)
+		body := string(s.jira.Webhook(jiratest.EventIssueUpdated, key))
+		if r := s.do("", "POST", "/api/v1/webhooks/jira?secret="+testWebhookSecret, body); r.status != 202 {
+			t.Fatalf("webhook: %d %s", r.status, r.body)
+		}
+		t.Logf("issue_updated webhook of a mirrored request: %d Jira calls", s.jira.Calls()-calls)
+		if s.jira.CallsTo("POST", searchPath) != searches || s.jira.CallsTo("GET", jiraGetRequest)-gets != 1 {
+			t.Errorf("a mirrored request's webhook: %d searches, %d request reads, want 0 and 1",
+				s.jira.CallsTo("POST", searchPath)-searches, s.jira.CallsTo("GET", jiraGetRequest)-gets)
+		}
+		if got := s.must(200, "customer", "GET", "/api/v1/tickets/"+key, nil); got["summary"] != "Raised by phone, again" || got["projectId"] != s.project {
+			t.Errorf("after the update webhook: %v %v", got["summary"], got["projectId"])
+		}
+
+		// An organization no project maps to: not a portal ticket.
+		other := s.jira.AddOrganization("Someone else")
+		unmapped := s.jira.SeedIssues(1)[0]
+		s.jira.UpdateIssue(unmapped, func(is *jiratest.Issue) { is.Organizations = []int{other} })
+		calls = s.jira.Calls()
+		hook(unmapped)
+		t.Logf("issue_created webhook of an unmapped organization's request: %d Jira calls", s.jira.Calls()-calls)
+		// In no organization at all: neither.
+		stray := s.jira.SeedIssues(1)[0]
+		hook(stray)
+
+		// Another service desk's request, even for the project's organization: not the portal's.
+		hr := s.jira.AddServiceDesk("HR", "People")
+		hrType := s.jira.AddRequestType(hr, "Ask HR", "Anything")
+		discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+		cl, err := jira.New(jira.Config{SiteURL: s.jira.URL(), Email: jiratest.DefaultEmail, APIToken: jiratest.DefaultToken,
+			ServiceDeskID: strconv.Itoa(hr), RequestTypes: map[string]string{"": strconv.Itoa(hrType)}, Logger: discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt, err := cl.CreateTicket(context.Background(), portal.NewRemoteTicket{Summary: "Payslip",
+			ReporterEmail: "someone@customer.example", OrganizationID: strconv.Itoa(s.org)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(rt.Key, "HR-") {
+			t.Fatalf("the other desk's request is %s", rt.Key)
+		}
+		hook(rt.Key)
+
+		// An issue Jira does not know (deleted since, or a forged payload): nothing happens.
+		var payload map[string]any
+		if err := json.Unmarshal(s.jira.Webhook(jiratest.EventIssueCreated, key), &payload); err != nil {
+			t.Fatal(err)
+		}
+		payload["issue"].(map[string]any)["key"] = "SD-999"
+		if r := s.do("", "POST", "/api/v1/webhooks/jira?secret="+testWebhookSecret, payload); r.status != 202 {
+			t.Fatalf("webhook of an unknown issue: %d %s", r.status, r.body)
+		}
+		checkProblem(t, s.do("admin", "GET", "/api/v1/tickets/SD-999", nil), 404)
+
+		for _, k := range []string{unmapped, stray, rt.Key} {
+			if listed(k) {
+				t.Errorf("the customer lists %s, which is not a portal ticket", k)
+			}
+			checkProblem(t, s.do("admin", "GET", "/api/v1/tickets/"+k, nil), 404)
+		}
+		if !listed(key) {
+			t.Errorf("the portal's request is gone")
+		}
+	})
+}

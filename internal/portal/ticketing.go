@@ -63,6 +63,9 @@ type Diagnosis struct {
 type Ticketing interface {
 	CreateTicket(ctx context.Context, t NewRemoteTicket) (*RemoteTicket, error)
 	GetTicket(ctx context.Context, key string) (*RemoteTicket, error)
+	// FindTicket reads one ticket the way Changed does (with its organization, which GetTicket
+	// may not know); NotFound when it is not one of the service desk's.
+	FindTicket(ctx context.Context, key string) (*RemoteTicket, error)
 	AddComment(ctx context.Context, key, body string, public bool) (*RemoteComment, error)
 	// Comments returns every comment (all pages), oldest first; internal ones only when asked.
 	Comments(ctx context.Context, key string, internal bool) ([]RemoteComment, error)

@@ -544,7 +544,16 @@ func (s *Service) JiraWebhook(ctx context.Context, secret string, payload map[st
 	if err != nil || remote == nil {
 		return err
 	}
-	rt, err := remote.GetTicket(ctx, key)
+	// A ticket not mirrored yet (raised in Jira itself) is read through the search, which
+	// carries the Organizations field that JSM's request view may lack: without it the mirror
+	// cannot tell the ticket's project, and the ticket would wait for the next sync.
+	find := remote.GetTicket
+	if _, err := s.store.GetTicket(ctx, TicketScope{All: true}, key); IsKind(err, NotFound) {
+		find = remote.FindTicket
+	} else if err != nil {
+		return err
+	}
+	rt, err := find(ctx, key)
 	if IsKind(err, NotFound) {
 		return nil
 	}

@@ -530,3 +530,52 @@ func TestParticipants(t *testing.T) {
 	_, err = f.c.Participants(f.ctx, "SD-999")
 	wantKind(t, err, portal.NotFound, "")
 }
+
+// FindTicket reads one request through the search, with what Changed reads (the organization
+// above all), in one search call; other desks' requests and unknown keys are NotFound.
+func TestFindTicket(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	rt := f.create(t, "Found")
+	var want portal.RemoteTicket
+	if err := f.c.Changed(f.ctx, time.Time{}.Add(time.Hour), func(x portal.RemoteTicket) error {
+		if x.Key == rt.Key {
+			want = x
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const search = "/rest/api/3/search/jql"
+	before, calls := f.srv.CallsTo(http.MethodPost, search), f.srv.Calls()
+	got, err := f.c.FindTicket(f.ctx, rt.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, *got); diff != "" {
+		t.Errorf("FindTicket (-Changed +FindTicket):\n%s", diff)
+	}
+	if got.OrganizationID != strconv.Itoa(f.acme) {
+		t.Errorf("organization %q, want %d", got.OrganizationID, f.acme)
+	}
+	if n := f.srv.CallsTo(http.MethodPost, search) - before; n != 1 || f.srv.Calls()-calls != 1 {
+		t.Errorf("%d search calls, %d calls in all, want 1 and 1", n, f.srv.Calls()-calls)
+	}
+
+	hr := f.srv.AddServiceDesk("HR", "People")
+	hrType := f.srv.AddRequestType(hr, "Ask HR", "")
+	other, err := jira.New(jira.Config{SiteURL: f.srv.URL(), Email: jiratest.DefaultEmail, APIToken: jiratest.DefaultToken,
+		ServiceDeskID: strconv.Itoa(hr), RequestTypes: map[string]string{"": strconv.Itoa(hrType)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hrTicket, err := other.CreateTicket(f.ctx, portal.NewRemoteTicket{Summary: "Payslip", ReporterEmail: "ada@acme.example",
+		OrganizationID: strconv.Itoa(f.acme)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{hrTicket.Key, "SD-999", "XX-1", "SD-1 OR project = HR", ""} {
+		_, err := f.c.FindTicket(f.ctx, key)
+		wantKind(t, err, portal.NotFound, "")
+	}
+}

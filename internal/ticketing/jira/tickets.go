@@ -574,6 +574,52 @@ func (c *Client) Changed(ctx context.Context, since time.Time, fn func(portal.Re
 	}
 }
 
+// FindTicket reads one request through the JQL search Changed uses (`project = P AND key = K`,
+// the same fields, one call once the desk's project key is known), so unlike GetTicket it sees
+// the Organizations field whatever the request type's form shows. NotFound when the desk's
+// project has no such issue: another desk's, an unknown one, or one the search index does not
+// have yet (Jira answers a key it does not know with a 400 naming it).
+func (c *Client) FindTicket(ctx context.Context, key string) (*portal.RemoteTicket, error) {
+	if !validIssueKey(key) {
+		return nil, portal.Errorf(portal.NotFound, "Jira has no such ticket")
+	}
+	project, _, err := c.searchContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	jql := fmt.Sprintf(`project = %s AND key = %s`, project, key)
+	page, res, err := c.jira.Issue.Search.SearchJQL(ctx, jql, c.searchFields(), nil, 1, "")
+	if err != nil {
+		if res != nil && res.Code == http.StatusBadRequest && strings.Contains(jiraMessages(res), "does not exist for field 'key'") {
+			return nil, portal.Errorf(portal.NotFound, "Jira has no such ticket")
+		}
+		return nil, c.fail("search issues", res, err)
+	}
+	custom := c.customFields(res)
+	for _, is := range page.Issues {
+		if is != nil && strings.EqualFold(is.Key, key) {
+			t := c.fromIssue(is, custom[is.Key])
+			return &t, nil
+		}
+	}
+	// Another desk's request (or one moved away): not the portal's.
+	return nil, portal.Errorf(portal.NotFound, "Jira has no such ticket on this service desk")
+}
+
+// validIssueKey reports whether key looks like an issue key (PROJECT-123), safe to put in JQL.
+func validIssueKey(key string) bool {
+	project, n, ok := strings.Cut(key, "-")
+	if !ok || !validProjectKey(project) || n == "" || project[0] < 'A' || project[0] > 'Z' {
+		return false
+	}
+	for _, r := range n {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // searchContext is the desk's project key and the service account's time zone, read once.
 func (c *Client) searchContext(ctx context.Context) (string, *time.Location, error) {
 	c.searchMu.Lock()

@@ -3,6 +3,7 @@ package jiratest
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -13,6 +14,7 @@ import (
 //	clause { AND clause } [ ORDER BY field (ASC|DESC) { , field (ASC|DESC) } ]
 //	clause = project (= | in) value | project in ( value { , value } )
 //	       | (updated | created) (>= | > | <= | <) date
+//	       | (key | issuekey) (= | in) value | (key | issuekey) in ( value { , value } )
 //
 // Keywords and field names are case-insensitive; values may be quoted. Dates are
 // "yyyy/MM/dd HH:mm", "yyyy-MM-dd HH:mm", "yyyy/MM/dd" or "yyyy-MM-dd", read in the user's time
@@ -20,6 +22,7 @@ import (
 // so an adapter cannot come to rely on JQL the server does not check.
 type query struct {
 	projects []string // upper-case keys; nil means any
+	keys     []string // upper-case issue keys (or ids); nil means any
 	times    []timeBound
 	order    []orderTerm
 }
@@ -138,7 +141,7 @@ func parseJQL(jql string, loc *time.Location) (*query, error) {
 		}
 		return nil, p.unexpected("'AND', 'ORDER BY' or the end of the query")
 	}
-	if q.projects == nil && len(q.times) == 0 {
+	if q.projects == nil && q.keys == nil && len(q.times) == 0 {
 		return nil, jqlErrorf("Unbounded JQL queries are not allowed here. Please add a search restriction to your query.")
 	}
 	return q, nil
@@ -194,39 +197,20 @@ func (p *jqlParser) clause(q *query) error {
 		if q.projects != nil {
 			return jqlErrorf("jiratest supports one project clause per query.")
 		}
-		switch {
-		case op == "=":
-			p.i++
-			v, err := p.value()
-			if err != nil {
-				return err
-			}
-			q.projects = []string{strings.ToUpper(v)}
-		case strings.EqualFold(op, "in"):
-			p.i++
-			if p.peek() != "(" {
-				return p.unexpected("'('")
-			}
-			p.i++
-			for {
-				v, err := p.value()
-				if err != nil {
-					return err
-				}
-				q.projects = append(q.projects, strings.ToUpper(v))
-				if p.peek() == "," {
-					p.i++
-					continue
-				}
-				break
-			}
-			if p.peek() != ")" {
-				return p.unexpected("')'")
-			}
-			p.i++
-		default:
-			return jqlErrorf("jiratest supports the operators '=' and 'in' for the field 'project'; found '%s'.", op)
+		vs, err := p.values(field, op)
+		if err != nil {
+			return err
 		}
+		q.projects = vs
+	case "key", "issuekey":
+		if q.keys != nil {
+			return jqlErrorf("jiratest supports one key clause per query.")
+		}
+		vs, err := p.values("key", op)
+		if err != nil {
+			return err
+		}
+		q.keys = vs
 	case "updated", "created", "updateddate", "createddate":
 		field = strings.TrimSuffix(field, "date")
 		switch op {
@@ -250,6 +234,44 @@ func (p *jqlParser) clause(q *query) error {
 		return jqlErrorf("Field '%s' does not exist or you do not have permission to view it.", p.toks[p.i-1].text)
 	}
 	return nil
+}
+
+// values reads the operand of field = value or field in (value, ...), upper-cased.
+func (p *jqlParser) values(field, op string) ([]string, error) {
+	switch {
+	case op == "=":
+		p.i++
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		return []string{strings.ToUpper(v)}, nil
+	case strings.EqualFold(op, "in"):
+		p.i++
+		if p.peek() != "(" {
+			return nil, p.unexpected("'('")
+		}
+		p.i++
+		var out []string
+		for {
+			v, err := p.value()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, strings.ToUpper(v))
+			if p.peek() == "," {
+				p.i++
+				continue
+			}
+			break
+		}
+		if p.peek() != ")" {
+			return nil, p.unexpected("')'")
+		}
+		p.i++
+		return out, nil
+	}
+	return nil, jqlErrorf("jiratest supports the operators '=' and 'in' for the field '%s'; found '%s'.", field, op)
 }
 
 func (p *jqlParser) orderTerm() (orderTerm, error) {
@@ -287,6 +309,9 @@ func parseJQLDate(v string, loc *time.Location) (time.Time, error) {
 // matches reports whether an issue of project key satisfies the query's restrictions.
 func (q *query) matches(is *Issue, projectKey string) bool {
 	if q.projects != nil && !containsFold(q.projects, projectKey) {
+		return false
+	}
+	if q.keys != nil && !containsFold(q.keys, is.Key) && !containsFold(q.keys, strconv.Itoa(is.ID)) {
 		return false
 	}
 	for _, b := range q.times {

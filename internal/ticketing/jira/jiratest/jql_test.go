@@ -33,6 +33,10 @@ func TestParseJQL(t *testing.T) {
 		{jql: `updated >= "2024/01/02 10:30"`, want: &query{
 			times: []timeBound{{field: "updated", op: ">=", at: time.Date(2024, 1, 2, 10, 30, 0, 0, ict)}},
 		}},
+		{jql: `project = SD AND key = "sd-12"`, want: &query{projects: []string{"SD"}, keys: []string{"SD-12"}}},
+		{jql: `issuekey in (SD-1, SD-2)`, want: &query{keys: []string{"SD-1", "SD-2"}}},
+		{jql: `key != SD-1`, err: "operators '=' and 'in' for the field 'key'"},
+		{jql: `key = SD-1 AND key = SD-2`, err: "one key clause"},
 		{jql: ``, err: "Unbounded"},
 		{jql: `ORDER BY updated ASC`, err: "Unbounded"},
 		{jql: `project = SD OR project = HR`, err: "AND only"},

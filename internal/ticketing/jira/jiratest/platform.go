@@ -273,6 +273,13 @@ func (s *Server) searchJQL(c *call) reply {
 		}
 		q.projects = keys
 	}
+	// Like Jira, a key clause naming an issue that does not exist (or that the user may not
+	// see) is a 400, not an empty result.
+	for _, k := range q.keys {
+		if s.issue(k) == nil || c.user.Forbidden {
+			return platformFail(http.StatusBadRequest, fmt.Sprintf("An issue with key '%s' does not exist for field 'key'.", k))
+		}
+	}
 	limit := defaultLimit
 	if in.MaxResults != nil && *in.MaxResults > 0 {
 		limit = *in.MaxResults
