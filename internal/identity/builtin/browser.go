@@ -93,31 +93,31 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		i.errorPage(w, http.StatusMethodNotAllowed, "This address only answers sign-in requests.")
+		i.errorPage(w, r, http.StatusMethodNotAllowed, func(t *texts) string { return t.OnlySignInRequests })
 		return
 	}
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
-			i.errorPage(w, http.StatusBadRequest, "Invalid Request")
+			i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.InvalidRequest })
 			return
 		}
 		params = r.PostForm
 	}
 	for _, vs := range params {
 		if len(vs) > 1 {
-			i.errorPage(w, http.StatusBadRequest, "Invalid Request: duplicated parameter")
+			i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.DuplicatedParameter })
 			return
 		}
 	}
 	if params.Get("client_id") != i.clientID {
-		i.errorPage(w, http.StatusBadRequest, "Client not found.")
+		i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.ClientNotFound })
 		return
 	}
 	if _, ok := i.checkRedirect(params.Get("redirect_uri")); !ok {
 		i.log.Info("authorization refused: redirect_uri not registered", "redirect_uri", params.Get("redirect_uri"))
-		i.errorPage(w, http.StatusBadRequest, "Invalid parameter: redirect_uri")
+		i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.InvalidRedirectURI })
 		return
 	}
 	ar := &authRequest{
@@ -134,7 +134,7 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 		ar.ResponseMode = "query" // the default of response_type=code
 	case "query", "fragment":
 	default:
-		i.errorPage(w, http.StatusBadRequest, "Invalid parameter: response_mode")
+		i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.InvalidResponseMode })
 		return
 	}
 	// From here on, errors go back to the client, which shows them to its user.
@@ -183,7 +183,7 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 func (i *Issuer) authorizeChecked(w http.ResponseWriter, r *http.Request, ar *authRequest, none, forceLogin bool, maxAge int) {
 	a, sid, authTime, err := i.cookieSession(r)
 	if err != nil {
-		i.serverErrorPage(w, "authorize: read session", err)
+		i.serverErrorPage(w, r, "authorize: read session", err)
 		return
 	}
 	now := i.now()
@@ -196,35 +196,36 @@ func (i *Issuer) authorizeChecked(w http.ResponseWriter, r *http.Request, ar *au
 	case none:
 		i.redirectBack(w, r, ar, url.Values{"error": {"login_required"}})
 	default:
-		i.loginForm(w, r, ar, http.StatusOK, "")
+		i.loginForm(w, r, ar, http.StatusOK, nil)
 	}
 }
 
 // readPageForm checks that a POST comes from one of the issuer's own pages (the sign-in or
-// sign-out form, named by what) and parses it; when not, it has answered with an error page.
-func (i *Issuer) readPageForm(w http.ResponseWriter, r *http.Request, what string) bool {
+// sign-out form, named by what in the log; form picks its messages) and parses it; when not, it
+// has answered with an error page.
+func (i *Issuer) readPageForm(w http.ResponseWriter, r *http.Request, what string, form func(*texts) formTexts) bool {
 	noStore(w)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		i.errorPage(w, http.StatusMethodNotAllowed, "This address only takes the "+what+" form.")
+		i.errorPage(w, r, http.StatusMethodNotAllowed, func(t *texts) string { return form(t).OnlyForm })
 		return false
 	}
 	if i.sessions == nil {
-		i.errorPage(w, http.StatusNotFound, "Browser sign-in is not enabled.")
+		i.errorPage(w, r, http.StatusNotFound, func(t *texts) string { return t.BrowserSignInOff })
 		return false
 	}
 	if !i.sameOrigin(r) {
 		i.log.Info(what+" form refused: foreign origin", "origin", r.Header.Get("Origin"), "client_ip", i.clientIP(r))
-		i.errorPage(w, http.StatusForbidden, "This "+what+" request did not come from the "+what+" page. Start again from the application.")
+		i.errorPage(w, r, http.StatusForbidden, func(t *texts) string { return form(t).Foreign })
 		return false
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		i.errorPage(w, http.StatusBadRequest, "Invalid Request")
+		i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.InvalidRequest })
 		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		i.errorPage(w, http.StatusBadRequest, "Invalid Request")
+		i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.InvalidRequest })
 		return false
 	}
 	return true
@@ -232,18 +233,18 @@ func (i *Issuer) readPageForm(w http.ResponseWriter, r *http.Request, what strin
 
 // authenticate takes the login form's POST.
 func (i *Issuer) authenticate(w http.ResponseWriter, r *http.Request) {
-	if !i.readPageForm(w, r, "sign-in") {
+	if !i.readPageForm(w, r, "sign-in", func(t *texts) formTexts { return t.SignInForm }) {
 		return
 	}
 	ar, err := i.openAuthToken(loginPurpose, r.PostForm.Get("auth_request"), browserHash(r))
 	switch {
 	case errors.Is(err, errFormExpired):
 		ar.LoginHint = strings.TrimSpace(r.PostForm.Get("username"))
-		i.loginForm(w, r, ar, http.StatusOK, "Your sign-in attempt timed out. Please sign in again.")
+		i.loginForm(w, r, ar, http.StatusOK, func(t *texts) string { return t.SignInTimedOut })
 		return
 	case err != nil:
 		i.log.Info("login form refused: "+err.Error(), "client_ip", i.clientIP(r))
-		i.errorPage(w, http.StatusBadRequest, "This sign-in form is invalid or has expired. Start again from the application.")
+		i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.SignInFormInvalid })
 		return
 	}
 	username := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))
@@ -257,13 +258,13 @@ func (i *Issuer) authenticate(w http.ResponseWriter, r *http.Request) {
 	switch res.outcome {
 	case loginBlocked:
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(res.retry.Seconds())), 10))
-		i.loginForm(w, r, ar, http.StatusTooManyRequests, "Too many failed sign-in attempts. Try again later.")
+		i.loginForm(w, r, ar, http.StatusTooManyRequests, func(t *texts) string { return t.TooManyFailures })
 		return
 	case loginCancelled:
-		i.errorPage(w, http.StatusServiceUnavailable, "The request was cancelled.")
+		i.errorPage(w, r, http.StatusServiceUnavailable, func(t *texts) string { return t.Cancelled })
 		return
 	case loginError:
-		i.serverErrorPage(w, res.what, res.err)
+		i.serverErrorPage(w, r, res.what, res.err)
 		return
 	case loginBadCredentials, loginDisabled:
 		// A disabled account gets the same answer: the page is for anyone on the internet.
@@ -282,7 +283,7 @@ func (i *Issuer) authenticate(w http.ResponseWriter, r *http.Request) {
 	err = i.sessions.CreateSSOSession(r.Context(), sid, a.Subject, hashSecret(secret), accountState(a),
 		now, now.Add(i.refreshTTL), now.Add(i.sMax))
 	if err != nil {
-		i.serverErrorPage(w, "login: create session", err)
+		i.serverErrorPage(w, r, "login: create session", err)
 		return
 	}
 	http.SetCookie(w, i.cookie(SessionCookie, sid+"."+secret, 0))
@@ -290,7 +291,9 @@ func (i *Issuer) authenticate(w http.ResponseWriter, r *http.Request) {
 	i.redirectWithCode(w, r, ar, a, sid)
 }
 
-const msgBadCredentials = "Invalid username or password."
+// msgBadCredentials is the one answer to a wrong username, a wrong password and a disabled
+// account, in every language.
+var msgBadCredentials msg = func(t *texts) string { return t.BadCredentials }
 
 // sameOrigin reports whether a form POST comes from a page of this issuer's origin, by Origin
 // or, when a browser sends none, by Referer. A request with neither is let through: the form
@@ -375,12 +378,12 @@ func (i *Issuer) redirectWithCode(w http.ResponseWriter, r *http.Request, ar *au
 	req, err := json.Marshal(codeRequest{ClientID: i.clientID, RedirectURI: ar.RedirectURI, Challenge: ar.Challenge,
 		Nonce: ar.Nonce, Scope: ar.Scope, Subject: a.Subject})
 	if err != nil {
-		i.serverErrorPage(w, "authorize: encode code", err)
+		i.serverErrorPage(w, r, "authorize: encode code", err)
 		return
 	}
 	now := i.now()
 	if err := i.sessions.PutAuthorizationCode(r.Context(), hashSecret(code), sid, string(req), now, now.Add(codeTTL)); err != nil {
-		i.serverErrorPage(w, "authorize: store code", err)
+		i.serverErrorPage(w, r, "authorize: store code", err)
 		return
 	}
 	i.redirectBack(w, r, ar, url.Values{"code": {code}, "session_state": {sid}})

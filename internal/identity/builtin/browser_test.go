@@ -79,6 +79,8 @@ func newBrowserEnv(t *testing.T, db *store.DB) *browserEnv {
 type browser struct {
 	c  *http.Client
 	ip string
+	// lang is the Accept-Language it sends; "" sends none.
+	lang string
 }
 
 func (e *browserEnv) browser(t *testing.T, ip string) *browser {
@@ -95,6 +97,9 @@ func (e *browserEnv) browser(t *testing.T, ip string) *browser {
 func (b *browser) do(t *testing.T, req *http.Request) (*http.Response, string) {
 	t.Helper()
 	req.Header.Set(clientIPHeader, b.ip)
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)

@@ -111,18 +111,18 @@ func (i *Issuer) logout(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		i.errorPage(w, http.StatusMethodNotAllowed, "This address only answers sign-out requests.")
+		i.errorPage(w, r, http.StatusMethodNotAllowed, func(t *texts) string { return t.OnlySignOutRequests })
 		return
 	}
 	if i.sessions == nil {
-		i.errorPage(w, http.StatusNotFound, "Browser sign-in is not enabled.")
+		i.errorPage(w, r, http.StatusNotFound, func(t *texts) string { return t.BrowserSignInOff })
 		return
 	}
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
-			i.errorPage(w, http.StatusBadRequest, "Invalid Request")
+			i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.InvalidRequest })
 			return
 		}
 		params = r.PostForm
@@ -131,24 +131,24 @@ func (i *Issuer) logout(w http.ResponseWriter, r *http.Request) {
 	if raw := params.Get("id_token_hint"); raw != "" {
 		var err error
 		if hint, err = i.parseIDTokenHint(raw); err != nil {
-			i.errorPage(w, http.StatusBadRequest, "Invalid parameter: id_token_hint")
+			i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.InvalidIDTokenHint })
 			return
 		}
 	}
 	clientID := params.Get("client_id")
 	if clientID != "" && clientID != i.clientID {
-		i.errorPage(w, http.StatusBadRequest, "Invalid parameter: client_id")
+		i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.InvalidClientID })
 		return
 	}
 	target := params.Get("post_logout_redirect_uri")
 	if target != "" {
 		if clientID == "" && hint == nil {
-			i.errorPage(w, http.StatusBadRequest, "Missing parameters: id_token_hint")
+			i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.MissingIDTokenHint })
 			return
 		}
 		if _, ok := i.checkRedirect(target); !ok {
 			i.log.Info("logout redirect refused: not registered", "post_logout_redirect_uri", target)
-			i.errorPage(w, http.StatusBadRequest, "Invalid redirect uri")
+			i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.InvalidLogoutRedirect })
 			return
 		}
 	}
@@ -156,7 +156,7 @@ func (i *Issuer) logout(w http.ResponseWriter, r *http.Request) {
 
 	_, sid, _, err := i.cookieSession(r)
 	if err != nil {
-		i.serverErrorPage(w, "logout: read session", err)
+		i.serverErrorPage(w, r, "logout: read session", err)
 		return
 	}
 	if hint == nil || (sid != "" && hint.SessionID != sid) {
@@ -166,17 +166,17 @@ func (i *Issuer) logout(w http.ResponseWriter, r *http.Request) {
 	// The hint names the browser's session, or the browser has none: end the hint's.
 	if hint.SessionID != "" {
 		if err := i.sessions.DeleteSSOSession(r.Context(), hint.SessionID); err != nil {
-			i.serverErrorPage(w, "logout: end session", err)
+			i.serverErrorPage(w, r, "logout: end session", err)
 			return
 		}
 		i.log.Info("browser sign-out", "sid", hint.SessionID, "confirmed", false)
 	}
-	i.signedOut(w, target, state)
+	i.signedOut(w, r, target, state)
 }
 
 // logoutConfirm takes the confirmation page's POST and ends the browser's own session.
 func (i *Issuer) logoutConfirm(w http.ResponseWriter, r *http.Request) {
-	if !i.readPageForm(w, r, "sign-out") {
+	if !i.readPageForm(w, r, "sign-out", func(t *texts) formTexts { return t.SignOutForm }) {
 		return
 	}
 	var lr logoutRequest
@@ -195,22 +195,22 @@ func (i *Issuer) logoutConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		i.log.Info("logout form refused: "+err.Error(), "client_ip", i.clientIP(r))
-		i.errorPage(w, http.StatusBadRequest, "This sign-out form is invalid or has expired. Sign out again from the application.")
+		i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.SignOutFormInvalid })
 		return
 	}
 	_, sid, _, err := i.cookieSession(r)
 	if err != nil {
-		i.serverErrorPage(w, "logout: read session", err)
+		i.serverErrorPage(w, r, "logout: read session", err)
 		return
 	}
 	if sid != "" {
 		if err := i.sessions.DeleteSSOSession(r.Context(), sid); err != nil {
-			i.serverErrorPage(w, "logout: end session", err)
+			i.serverErrorPage(w, r, "logout: end session", err)
 			return
 		}
 		i.log.Info("browser sign-out", "sid", sid, "confirmed", true)
 	}
-	i.signedOut(w, lr.Target, lr.State)
+	i.signedOut(w, r, lr.Target, lr.State)
 }
 
 // logoutConfirmPage asks the user to confirm signing out, with lr sealed in the form for this
@@ -225,7 +225,7 @@ func (i *Issuer) logoutConfirmPage(w http.ResponseWriter, r *http.Request, lr lo
 	lr.Browser, lr.Expires = browser, i.now().Add(formTTL).Unix()
 	tok, err := i.sealToken(logoutPurpose, lr)
 	if err != nil {
-		i.serverErrorPage(w, "logout form: seal", err)
+		i.serverErrorPage(w, r, "logout form: seal", err)
 		return
 	}
 	// The form's POST is answered with a redirect to the target, which form-action covers too.
@@ -233,16 +233,17 @@ func (i *Issuer) logoutConfirmPage(w http.ResponseWriter, r *http.Request, lr lo
 	if u, err := url.Parse(lr.Target); err == nil && lr.Target != "" {
 		formTarget = originOf(u)
 	}
-	i.page(w, http.StatusOK, formTarget, pageData{Kind: "logout-confirm", Title: "Sign out",
+	t := textsFor(r)
+	i.page(w, r, http.StatusOK, formTarget, pageData{Kind: "logout-confirm", Title: t.SignOutTitle,
 		Action: i.issuer + logoutConfirmPath, Token: tok})
 }
 
 // signedOut clears the session cookie and redirects to the checked target with state, or
 // shows that the user is signed out.
-func (i *Issuer) signedOut(w http.ResponseWriter, target, state string) {
+func (i *Issuer) signedOut(w http.ResponseWriter, r *http.Request, target, state string) {
 	http.SetCookie(w, i.cookie(SessionCookie, "", -1))
 	if target == "" {
-		i.page(w, http.StatusOK, "", pageData{Kind: "signed-out", Title: "Signed out"})
+		i.page(w, r, http.StatusOK, "", pageData{Kind: "signed-out", Title: textsFor(r).SignedOutTitle})
 		return
 	}
 	if state != "" {

@@ -24,17 +24,17 @@ var resources embed.FS
 // runs against either server.
 // They run no script, inline or other, and style themselves from one stylesheet.
 var pages = template.Must(template.New("layout").Parse(`<!doctype html>
-<html lang="en">
+<html lang="{{.T.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
-<title>{{.Title}} · Customer Portal</title>
+<title>{{.Title}} · {{.T.Product}}</title>
 <link rel="stylesheet" href="{{.CSS}}">
 </head>
 <body>
 <main>
-<p class="product">Customer Portal</p>
+<p class="product">{{.T.Product}}</p>
 <h1>{{.Title}}</h1>
 {{- if eq .Kind "login"}}
 {{- if .Error}}
@@ -42,43 +42,43 @@ var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 {{- end}}
 <form id="kc-form-login" method="post" action="{{.Action}}" novalidate>
 <input type="hidden" name="auth_request" value="{{.Token}}">
-<label for="username">Username</label>
+<label for="username">{{.T.Username}}</label>
 <input id="username" name="username" type="text" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required{{if not .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="input-error"{{end}}>
-<label for="password">Password</label>
+<label for="password">{{.T.Password}}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="input-error"{{end}}>
-<input id="kc-login" name="login" type="submit" value="Sign in">
+<input id="kc-login" name="login" type="submit" value="{{.T.SignIn}}">
 {{- if .ResetURL}}
-<div id="kc-form-options"><a href="{{.ResetURL}}">Forgot password?</a></div>
+<div id="kc-form-options"><a href="{{.ResetURL}}">{{.T.ForgotPassword}}</a></div>
 {{- end}}
 </form>
 {{- else if eq .Kind "reset"}}
-<p class="muted">Enter your username or email address and we will send you a link to choose a new password.</p>
+<p class="muted">{{.T.ResetIntro}}</p>
 {{- if .Error}}
 <p id="input-error-username" class="alert" role="alert">{{.Error}}</p>
 {{- end}}
 <form id="kc-reset-password-form" method="post" action="{{.Action}}" novalidate>
 <input type="hidden" name="auth_request" value="{{.Token}}">
-<label for="username">Username or email</label>
+<label for="username">{{.T.UsernameOrEmail}}</label>
 <input id="username" name="username" type="text" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus{{if .Error}} aria-invalid="true" aria-describedby="input-error-username"{{end}}>
-<input type="submit" value="Send link">
-<div id="kc-form-options"><a href="{{.BackURL}}">« Back to sign in</a></div>
+<input type="submit" value="{{.T.SendLink}}">
+<div id="kc-form-options"><a href="{{.BackURL}}">{{.T.BackToSignIn}}</a></div>
 </form>
 {{- else if eq .Kind "reset-sent"}}
 <p id="kc-info-message" role="status">{{.Info}}</p>
-<div id="kc-form-options"><a href="{{.BackURL}}">« Back to sign in</a></div>
+<div id="kc-form-options"><a href="{{.BackURL}}">{{.T.BackToSignIn}}</a></div>
 {{- else if eq .Kind "logout-confirm"}}
 <div id="kc-logout-confirm">
-<p id="kc-logout-question">Do you want to sign out?</p>
+<p id="kc-logout-question">{{.T.SignOutQuestion}}</p>
 <form method="post" action="{{.Action}}" aria-labelledby="kc-logout-question">
 <input type="hidden" name="session_code" value="{{.Token}}">
-<input id="kc-logout" name="confirmLogout" type="submit" value="Sign out" autofocus>
+<input id="kc-logout" name="confirmLogout" type="submit" value="{{.T.SignOut}}" autofocus>
 </form>
 </div>
 {{- else if eq .Kind "error"}}
 <div id="kc-error-message" role="alert"><p class="alert">{{.Error}}</p></div>
 {{- else}}
-<p id="kc-logout-message">You are signed out.</p>
-<p class="muted">You can close this window.</p>
+<p id="kc-logout-message">{{.T.SignedOut}}</p>
+<p class="muted">{{.T.CloseWindow}}</p>
 {{- end}}
 </main>
 </body>
@@ -87,6 +87,8 @@ var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 
 type pageData struct {
 	Kind, Title, CSS, Action, Token, Username, Error string
+	// T are the texts of the page's language; page sets them from the request when nil.
+	T *texts
 	// ResetURL is the login page's "Forgot password?" link ("" hides it); BackURL the reset
 	// pages' link back to the login form; Info the text of an information page.
 	ResetURL, BackURL, Info string
@@ -95,8 +97,13 @@ type pageData struct {
 // page writes one of the sign-in pages with a strict policy: no script, styles from this
 // server only, forms posting only to this server (and, for the login form, redirecting to the
 // client's origin, which browsers check against form-action too), never framed.
-func (i *Issuer) page(w http.ResponseWriter, status int, formTarget string, d pageData) {
+//
+// The language follows r's Accept-Language (see textsFor); r may be nil for English.
+func (i *Issuer) page(w http.ResponseWriter, r *http.Request, status int, formTarget string, d pageData) {
 	d.CSS = i.cookiePath + "/resources/login.css"
+	if d.T == nil {
+		d.T = textsFor(r)
+	}
 	var buf bytes.Buffer
 	if err := pages.Execute(&buf, d); err != nil {
 		i.log.Error("render page", "err", err)
@@ -108,6 +115,7 @@ func (i *Issuer) page(w http.ResponseWriter, status int, formTarget string, d pa
 		formAction += " " + formTarget
 	}
 	h := w.Header()
+	h.Add("Vary", "Accept-Language")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action "+formAction+
 		"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
@@ -122,7 +130,7 @@ func (i *Issuer) page(w http.ResponseWriter, status int, formTarget string, d pa
 }
 
 // loginForm shows the login form for ar, bound to this browser's cookie (set when missing).
-func (i *Issuer) loginForm(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, msg string) {
+func (i *Issuer) loginForm(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, m msg) {
 	browser := browserHash(r)
 	if browser == "" {
 		v := rand.Text()
@@ -131,26 +139,28 @@ func (i *Issuer) loginForm(w http.ResponseWriter, r *http.Request, ar *authReque
 	}
 	tok, err := i.sealAuthToken(loginPurpose, *ar, browser, i.now())
 	if err != nil {
-		i.serverErrorPage(w, "login form: seal", err)
+		i.serverErrorPage(w, r, "login form: seal", err)
 		return
 	}
 	target := ""
 	if u, err := url.Parse(ar.RedirectURI); err == nil {
 		target = originOf(u)
 	}
-	i.page(w, status, target, pageData{Kind: "login", Title: "Sign in", Action: i.issuer + authenticatePath,
-		Token: tok, Username: ar.LoginHint, Error: msg, ResetURL: i.resetURL(tok)})
+	t := textsFor(r)
+	i.page(w, r, status, target, pageData{Kind: "login", Title: t.SignInTitle, Action: i.issuer + authenticatePath,
+		Token: tok, Username: ar.LoginHint, Error: t.pick(m), ResetURL: i.resetURL(tok), T: t})
 }
 
-// errorPage shows msg instead of redirecting anywhere.
-func (i *Issuer) errorPage(w http.ResponseWriter, status int, msg string) {
-	i.page(w, status, "", pageData{Kind: "error", Title: "We are sorry…", Error: msg})
+// errorPage shows m, in r's language, instead of redirecting anywhere.
+func (i *Issuer) errorPage(w http.ResponseWriter, r *http.Request, status int, m msg) {
+	t := textsFor(r)
+	i.page(w, r, status, "", pageData{Kind: "error", Title: t.ErrorTitle, Error: t.pick(m), T: t})
 }
 
 // serverErrorPage logs the cause and shows a generic error page.
-func (i *Issuer) serverErrorPage(w http.ResponseWriter, what string, err error) {
+func (i *Issuer) serverErrorPage(w http.ResponseWriter, r *http.Request, what string, err error) {
 	i.log.Error(what, "err", err)
-	i.errorPage(w, http.StatusInternalServerError, "An internal error occurred. Please try again later.")
+	i.errorPage(w, r, http.StatusInternalServerError, func(t *texts) string { return t.InternalError })
 }
 
 // resource serves an embedded file. The third-party cookie check pages may be framed by the

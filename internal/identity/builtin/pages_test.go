@@ -31,7 +31,7 @@ func TestPagesLetTheFormSendItsOrigin(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			i.page(w, http.StatusOK, "", pageData{Kind: tt.kind, Title: "T"})
+			i.page(w, nil, http.StatusOK, "", pageData{Kind: tt.kind, Title: "T"})
 			if got := w.Header().Get("Referrer-Policy"); got != "same-origin" {
 				t.Errorf("Referrer-Policy %q, want same-origin", got)
 			}

@@ -39,10 +39,10 @@ const (
 func resetUserKey(subject string) string { return "reset-user:" + subject }
 func resetIPKey(ip string) string        { return "reset-ip:" + ip }
 
-const (
-	msgResetStartAgain = "This password reset form is invalid or has expired. Start again from the application."
-	msgResetMissing    = "Please enter your username or email."
-	msgResetTimedOut   = "Your request timed out. Please try again."
+var (
+	msgResetStartAgain msg = func(t *texts) string { return t.ResetFormInvalid }
+	msgResetMissing    msg = func(t *texts) string { return t.ResetMissing }
+	msgResetTimedOut   msg = func(t *texts) string { return t.ResetTimedOut }
 )
 
 // Wait blocks until the password-reset requests answered so far have been handled (their
@@ -54,25 +54,25 @@ func (i *Issuer) Wait() { i.resetJobs.Wait() }
 func (i *Issuer) resetCredentials(w http.ResponseWriter, r *http.Request) {
 	if i.dir == nil {
 		noStore(w)
-		i.errorPage(w, http.StatusNotFound, "Password reset is not enabled.")
+		i.errorPage(w, r, http.StatusNotFound, func(t *texts) string { return t.ResetOff })
 		return
 	}
 	if r.Method == http.MethodGet {
 		noStore(w)
 		if i.sessions == nil {
-			i.errorPage(w, http.StatusNotFound, "Browser sign-in is not enabled.")
+			i.errorPage(w, r, http.StatusNotFound, func(t *texts) string { return t.BrowserSignInOff })
 			return
 		}
 		ar, err := i.openAuthToken(loginPurpose, r.URL.Query().Get("auth_request"), browserHash(r))
 		if err != nil && !errors.Is(err, errFormExpired) {
 			i.log.Info("password reset form refused: "+err.Error(), "client_ip", i.clientIP(r))
-			i.errorPage(w, http.StatusBadRequest, msgResetStartAgain)
+			i.errorPage(w, r, http.StatusBadRequest, msgResetStartAgain)
 			return
 		}
-		i.resetForm(w, r, ar, http.StatusOK, ar.LoginHint, "")
+		i.resetForm(w, r, ar, http.StatusOK, ar.LoginHint, nil)
 		return
 	}
-	if !i.readPageForm(w, r, "password reset") {
+	if !i.readPageForm(w, r, "password reset", func(t *texts) formTexts { return t.ResetForm }) {
 		return
 	}
 	login := strings.TrimSpace(r.PostForm.Get("username"))
@@ -83,7 +83,7 @@ func (i *Issuer) resetCredentials(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		i.log.Info("password reset form refused: "+err.Error(), "client_ip", i.clientIP(r))
-		i.errorPage(w, http.StatusBadRequest, msgResetStartAgain)
+		i.errorPage(w, r, http.StatusBadRequest, msgResetStartAgain)
 		return
 	case login == "":
 		i.resetForm(w, r, ar, http.StatusBadRequest, "", msgResetMissing)
@@ -97,16 +97,16 @@ func (i *Issuer) resetCredentials(w http.ResponseWriter, r *http.Request) {
 	allowed, err := i.countReset(r.Context(), resetIPKey(ip), resetIPLimit)
 	switch {
 	case err != nil && r.Context().Err() != nil:
-		i.errorPage(w, http.StatusServiceUnavailable, "The request was cancelled.")
+		i.errorPage(w, r, http.StatusServiceUnavailable, func(t *texts) string { return t.Cancelled })
 		return
 	case err != nil:
-		i.serverErrorPage(w, "password reset: count request", err)
+		i.serverErrorPage(w, r, "password reset: count request", err)
 		return
 	case !allowed:
 		i.log.Warn("password reset not sent: too many requests from the client", "client_ip", ip,
 			"limit", resetIPLimit, "window", resetWindow.String())
 	case !i.startReset(r, login, ip):
-		i.errorPage(w, http.StatusServiceUnavailable, "The request was cancelled.")
+		i.errorPage(w, r, http.StatusServiceUnavailable, func(t *texts) string { return t.Cancelled })
 		return
 	}
 	i.resetSent(w, r, ar)
@@ -199,33 +199,34 @@ func (i *Issuer) countReset(ctx context.Context, key string, limit int) (allowed
 
 // resetForm shows the "Forgot password?" form for ar, with username filled in and msg as the
 // field's error when not empty.
-func (i *Issuer) resetForm(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, username, msg string) {
+func (i *Issuer) resetForm(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, username string, m msg) {
 	browser := browserHash(r)
 	now := i.now()
 	tok, err := i.sealAuthToken(resetPurpose, *ar, browser, now)
 	if err != nil {
-		i.serverErrorPage(w, "password reset form: seal", err)
+		i.serverErrorPage(w, r, "password reset form: seal", err)
 		return
 	}
 	back, err := i.backToLogin(ar, browser, now)
 	if err != nil {
-		i.serverErrorPage(w, "password reset form: seal", err)
+		i.serverErrorPage(w, r, "password reset form: seal", err)
 		return
 	}
-	i.page(w, status, "", pageData{Kind: "reset", Title: "Forgot your password?", Action: i.issuer + resetPath,
-		Token: tok, Username: username, Error: msg, BackURL: back})
+	t := textsFor(r)
+	i.page(w, r, status, "", pageData{Kind: "reset", Title: t.ResetTitle, Action: i.issuer + resetPath,
+		Token: tok, Username: username, Error: t.pick(m), BackURL: back})
 }
 
 // resetSent is the one answer to every accepted reset request.
 func (i *Issuer) resetSent(w http.ResponseWriter, r *http.Request, ar *authRequest) {
 	back, err := i.backToLogin(ar, browserHash(r), i.now())
 	if err != nil {
-		i.serverErrorPage(w, "password reset: seal", err)
+		i.serverErrorPage(w, r, "password reset: seal", err)
 		return
 	}
-	i.page(w, http.StatusOK, "", pageData{Kind: "reset-sent", Title: "Check your email", BackURL: back,
-		Info: "If an account matches, we have sent a link to its email address. It is valid for " +
-			humanDuration(i.dir.resetTTL()) + "."})
+	t := textsFor(r)
+	i.page(w, r, http.StatusOK, "", pageData{Kind: "reset-sent", Title: t.ResetSentTitle, BackURL: back,
+		Info: t.ResetSent(i.dir.resetTTL())})
 }
 
 // backToLogin is the address of the login form for ar in this browser (GET authenticatePath).
@@ -252,14 +253,14 @@ func (i *Issuer) resetURL(loginToken string) string {
 func (i *Issuer) restartLogin(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	if i.sessions == nil {
-		i.errorPage(w, http.StatusNotFound, "Browser sign-in is not enabled.")
+		i.errorPage(w, r, http.StatusNotFound, func(t *texts) string { return t.BrowserSignInOff })
 		return
 	}
 	ar, err := i.openAuthToken(loginPurpose, r.URL.Query().Get("auth_request"), browserHash(r))
 	if err != nil && !errors.Is(err, errFormExpired) {
 		i.log.Info("login link refused: "+err.Error(), "client_ip", i.clientIP(r))
-		i.errorPage(w, http.StatusBadRequest, "This sign-in link is invalid or has expired. Start again from the application.")
+		i.errorPage(w, r, http.StatusBadRequest, func(t *texts) string { return t.SignInLinkInvalid })
 		return
 	}
-	i.loginForm(w, r, ar, http.StatusOK, "")
+	i.loginForm(w, r, ar, http.StatusOK, nil)
 }

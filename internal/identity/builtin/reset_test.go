@@ -222,7 +222,7 @@ func testResetLink(t *testing.T, e *resetEnv, db *store.DB) {
 	// The token of the link works only in the browser it was made for.
 	other := r.browser(t, "10.30.0.2")
 	other.get(t, r.authURL()) // a browser cookie of its own
-	if resp, body := other.get(t, resetURL); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, msgResetStartAgain) {
+	if resp, body := other.get(t, resetURL); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, textsEN.ResetFormInvalid) {
 		t.Errorf("reset form in another browser: %d\n%s", resp.StatusCode, body)
 	}
 	if resp, _ := other.get(t, r.srv+realmPath+authenticatePath+"?auth_request=x.y"); resp.StatusCode != http.StatusBadRequest {
@@ -340,17 +340,17 @@ func testResetRefused(t *testing.T, e *resetEnv) {
 		{name: "web origin is still foreign", origin: webOrigin, form: url.Values{"auth_request": {tok}, "username": {"ada"}},
 			wantStatus: http.StatusForbidden, wantText: "did not come from the password reset page"},
 		{name: "no token", origin: r.srv, form: url.Values{"username": {"ada"}},
-			wantStatus: http.StatusBadRequest, wantText: msgResetStartAgain},
+			wantStatus: http.StatusBadRequest, wantText: textsEN.ResetFormInvalid},
 		{name: "forged token", origin: r.srv, form: url.Values{"auth_request": {tok + "x"}, "username": {"ada"}},
-			wantStatus: http.StatusBadRequest, wantText: msgResetStartAgain},
+			wantStatus: http.StatusBadRequest, wantText: textsEN.ResetFormInvalid},
 		{name: "token of another browser", origin: r.srv, form: url.Values{"auth_request": {otherTok}, "username": {"ada"}},
-			wantStatus: http.StatusBadRequest, wantText: msgResetStartAgain},
+			wantStatus: http.StatusBadRequest, wantText: textsEN.ResetFormInvalid},
 		{name: "token of the login form", origin: "", form: url.Values{"auth_request": {loginTok}, "username": {"ada"}},
-			wantStatus: http.StatusBadRequest, wantText: msgResetStartAgain},
+			wantStatus: http.StatusBadRequest, wantText: textsEN.ResetFormInvalid},
 		{name: "not a form", origin: r.srv, contentType: "application/json", form: url.Values{"auth_request": {tok}, "username": {"ada"}},
 			wantStatus: http.StatusBadRequest, wantText: "Invalid Request"},
 		{name: "no username", origin: r.srv, form: url.Values{"auth_request": {tok}, "username": {"  "}},
-			wantStatus: http.StatusBadRequest, wantText: `<p id="input-error-username" class="alert" role="alert">` + msgResetMissing},
+			wantStatus: http.StatusBadRequest, wantText: `<p id="input-error-username" class="alert" role="alert">` + textsEN.ResetMissing},
 	}
 	before := len(e.mails.all())
 	for _, tt := range tests {
@@ -381,7 +381,7 @@ func testResetRefused(t *testing.T, e *resetEnv) {
 	e.clock.Advance(formTTL)
 	resp, body := b.post(t, r.srv+realmPath+resetPath, r.srv, url.Values{"auth_request": {tok}, "username": {"ada"}})
 	r.iss.Wait()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, msgResetTimedOut) || !strings.Contains(body, `value="ada"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, textsEN.ResetTimedOut) || !strings.Contains(body, `value="ada"`) {
 		t.Errorf("expired form: %d\n%s", resp.StatusCode, body)
 	}
 	if got := e.mails.all()[before:]; len(got) != 0 {
