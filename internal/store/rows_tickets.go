@@ -34,6 +34,18 @@ type ticketRow struct {
 
 func (ticketRow) TableName() string { return "tickets" }
 
+// newTicketRow is the first version of t's row; zero timestamps become now (updated: created).
+func newTicketRow(t *portal.Ticket, id uuid.UUID, now time.Time) ticketRow {
+	created := timeOr(t.CreatedAt, now)
+	return ticketRow{
+		ID: id, Key: t.Key, ProjectID: t.ProjectID, TypeID: t.TypeID, Summary: t.Summary,
+		Description: t.Description, Priority: t.Priority, Status: t.Status, StatusCategory: t.StatusCategory,
+		ReporterID: optionalID(t.Reporter.ID), ReporterUsername: t.Reporter.Username,
+		CreatedAt: created, UpdatedAt: timeOr(t.UpdatedAt, created), SyncedAt: timeOr(t.SyncedAt, now),
+		Version: 1, Source: ticketSource(t.Source),
+	}
+}
+
 func ticketSource(s string) string {
 	if s == "" {
 		return portal.ProviderBuiltin

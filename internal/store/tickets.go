@@ -143,15 +143,7 @@ func (db *DB) CreateTicket(ctx context.Context, t *portal.Ticket, keyPrefix stri
 	if err != nil {
 		return err
 	}
-	now := db.clock()
-	created := timeOr(t.CreatedAt, now)
-	row := ticketRow{
-		ID: id, Key: t.Key, ProjectID: t.ProjectID, TypeID: t.TypeID, Summary: t.Summary,
-		Description: t.Description, Priority: t.Priority, Status: t.Status, StatusCategory: t.StatusCategory,
-		ReporterID: optionalID(t.Reporter.ID), ReporterUsername: t.Reporter.Username,
-		CreatedAt: created, UpdatedAt: timeOr(t.UpdatedAt, created), SyncedAt: timeOr(t.SyncedAt, now),
-		Version: 1, Source: ticketSource(t.Source),
-	}
+	row := newTicketRow(t, id, db.clock())
 	if row.Key == "" && keyPrefix == "" {
 		return portal.FieldErrorf(portal.Invalid, "key", "a ticket needs a key or a key prefix")
 	}

@@ -182,18 +182,21 @@ func (i *Issuer) serverError(w http.ResponseWriter, what string, err error) {
 	writeJSON(w, http.StatusInternalServerError, oauthError{Error: "server_error", Description: "internal error"})
 }
 
+// publicKey is jwt's key function for the tokens this issuer signed with its RSA keys.
+func (i *Issuer) publicKey(t *jwt.Token) (any, error) {
+	kid, _ := t.Header["kid"].(string)
+	k := i.keys.byKID(kid)
+	if k == nil {
+		return nil, errors.New("unknown kid")
+	}
+	return &k.priv.PublicKey, nil
+}
+
 // parseAccessToken verifies an access token this issuer signed: RS256 with a published key,
 // this issuer, this client, typ Bearer, not expired.
 func (i *Issuer) parseAccessToken(tok string) (*auth.Claims, error) {
 	var c auth.Claims
-	_, err := jwt.ParseWithClaims(tok, &c, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		k := i.keys.byKID(kid)
-		if k == nil {
-			return nil, errors.New("unknown kid")
-		}
-		return &k.priv.PublicKey, nil
-	},
+	_, err := jwt.ParseWithClaims(tok, &c, i.publicKey,
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithIssuer(i.issuer),
 		jwt.WithExpirationRequired(),
